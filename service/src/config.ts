@@ -1,0 +1,65 @@
+/**
+ * All configuration, read from the environment once at start-up and validated: a bad value stops
+ * the process with a message naming the variable, instead of surfacing later as odd behaviour.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { BACKENDS } from './engine/backend.ts';
+import { DEFAULT_MODEL_DIR } from './engine/model-card.ts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Each key is the environment variable's name; `describe` feeds the README table. */
+export const configSchema = z.object({
+  PORT: port.default(8000).describe('API port'),
+  METRICS_PORT: port.default(18000).describe('Prometheus metrics port (GET /metrics)'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('address both listeners bind to'),
+  MODEL_DIR: z
+    .string()
+    .min(1)
+    .default(DEFAULT_MODEL_DIR)
+    .describe('directory with model.json, weights.bin, metadata.json'),
+  BACKEND: z
+    .enum(['auto', ...BACKENDS])
+    .default('auto')
+    .describe('tfjs backend: auto tries tensorflow, wasm, cpu'),
+  REPLICA: z.string().min(1).max(64).default(hostname()).describe('name reported in answers and metrics'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024).describe('largest request body accepted (413 above)'),
+  MAX_IMAGE_PIXELS: positiveInt
+    .default(4096 * 4096)
+    .describe('largest image, width x height, from its header (413 above)'),
+  MAX_BATCH_SIZE: positiveInt.default(32).describe('most inputs per model run; 1 turns batching off'),
+  MAX_BATCH_DELAY_MS: z.coerce
+    .number()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .describe('longest an input waits for its batch to fill'),
+  MAX_QUEUE: positiveInt.default(256).describe('inputs waiting for inference before 429'),
+  TRUST_PROXY: flag.default(false).describe('take the client address from X-Forwarded-For'),
+  CLIENT_IP_LABEL_LIMIT: positiveInt.default(100).describe('distinct client_ip label values before "other"'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000).describe('how long SIGTERM waits for in-flight requests'),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000).describe('idle keep-alive connection lifetime'),
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000).describe('longest time to receive a whole request'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`,
+    );
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,121 @@
+/**
+ * Dynamic micro-batching in front of the engine (the idea of Triton and TF Serving): concurrent
+ * inputs wait in a bounded queue and run together when the batch is full or the oldest has
+ * waited `maxDelayMs`, whichever comes first. One model run over 32 inputs costs far less than
+ * 32 runs over one. Each caller gets its own answer; a failing input fails only its own caller.
+ */
+import type { Engine, Prediction } from './engine.ts';
+
+export interface BatcherOptions {
+  maxBatchSize: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  onBatch?: (batchSize: number, inferenceSeconds: number) => void;
+}
+
+export interface Scheduled {
+  prediction: Prediction;
+  queueSeconds: number;
+  inferenceSeconds: number;
+  batchSize: number;
+}
+
+/** The queue is full: the caller should shed the request (HTTP 429) rather than wait. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('the inference queue is full; retry shortly');
+  }
+}
+
+interface Pending {
+  input: Float32Array;
+  enqueued: number;
+  resolve: (s: Scheduled) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Batcher {
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly engine: Pick<Engine, 'predict'>,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  predict(input: Float32Array): Promise<Scheduled> {
+    if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(1));
+    return new Promise<Scheduled>((resolve, reject) => {
+      this.queue.push({ input, enqueued: performance.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.immediate) return;
+    if (this.queue.length >= this.options.maxBatchSize || this.options.maxDelayMs <= 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      // Run after the current I/O callbacks, so requests already read join this batch.
+      this.immediate = setImmediate(() => this.flush());
+    } else if (!this.timer) {
+      const oldest = this.queue[0]!.enqueued;
+      const wait = Math.max(0, oldest + this.options.maxDelayMs - performance.now());
+      this.timer = setTimeout(() => this.flush(), wait);
+    }
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate = undefined;
+    const batch = this.queue.splice(0, this.options.maxBatchSize);
+    if (batch.length > 0) this.run(batch);
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private run(batch: Pending[]): void {
+    const start = performance.now();
+    let predictions: Prediction[];
+    try {
+      predictions = this.engine.predict(batch.map((p) => p.input));
+    } catch {
+      // Isolate the culprit: run each input alone so only the bad one fails.
+      for (const p of batch) this.run1(p, start);
+      return;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    this.options.onBatch?.(batch.length, seconds);
+    batch.forEach((p, i) =>
+      p.resolve({
+        prediction: predictions[i]!,
+        queueSeconds: (start - p.enqueued) / 1000,
+        inferenceSeconds: seconds,
+        batchSize: batch.length,
+      }),
+    );
+  }
+
+  private run1(p: Pending, batchStart: number): void {
+    const start = performance.now();
+    try {
+      const [prediction] = this.engine.predict([p.input]);
+      const seconds = (performance.now() - start) / 1000;
+      this.options.onBatch?.(1, seconds);
+      p.resolve({
+        prediction: prediction!,
+        queueSeconds: (batchStart - p.enqueued) / 1000,
+        inferenceSeconds: seconds,
+        batchSize: 1,
+      });
+    } catch (err) {
+      p.reject(err);
+    }
+  }
+}

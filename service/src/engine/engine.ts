@@ -1,0 +1,64 @@
+/**
+ * The inference engine: loads the model on the chosen backend, warms it up and classifies batches
+ * of model inputs. Routes see only `predict`, so batching can sit behind it unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../imaging/mnist-input.ts';
+import { BACKENDS, selectBackend, type BackendName } from './backend.ts';
+import { readModelCard, type ModelCard } from './model-card.ts';
+import { loadModel } from './model-files.ts';
+
+export interface Prediction {
+  digit: number;
+  confidence: number;
+  probabilities: number[];
+}
+
+export interface Engine {
+  readonly backend: BackendName;
+  readonly card: ModelCard;
+  /** Classifies each 784-value input (0..1, MNIST layout); one answer per input, in order. */
+  predict(inputs: readonly Float32Array[]): Prediction[];
+  /** Tensors alive in the engine; constant between calls when nothing leaks. */
+  liveTensors(): number;
+  dispose(): void;
+}
+
+export function toPrediction(probabilities: ArrayLike<number>): Prediction {
+  const probs = Array.from(probabilities);
+  let digit = 0;
+  for (let d = 1; d < probs.length; d++) if (probs[d]! > probs[digit]!) digit = d;
+  return { digit, confidence: probs[digit]!, probabilities: probs };
+}
+
+export async function createEngine(options: { modelDir: string; backend: 'auto' | BackendName }): Promise<Engine> {
+  const backend = await selectBackend(options.backend === 'auto' ? BACKENDS : [options.backend]);
+  const [card, model] = await Promise.all([readModelCard(options.modelDir), loadModel(options.modelDir)]);
+  const outputShape = model.outputs[0]?.shape;
+  if (outputShape?.[1] !== MNIST_CLASSES) throw new Error(`model outputs [${outputShape}], expected 10 classes`);
+
+  const predict = (inputs: readonly Float32Array[]): Prediction[] => {
+    if (inputs.length === 0) return [];
+    const batch = new Float32Array(inputs.length * MNIST_PIXELS);
+    inputs.forEach((input, i) => {
+      if (input.length !== MNIST_PIXELS)
+        throw new Error(`input ${i} has ${input.length} values, expected ${MNIST_PIXELS}`);
+      batch.set(input, i * MNIST_PIXELS);
+    });
+    const probs = tf.tidy(() =>
+      (model.predict(tf.tensor4d(batch, [inputs.length, ...MNIST_INPUT_SHAPE])) as tf.Tensor).dataSync(),
+    );
+    return inputs.map((_, i) => toPrediction(probs.subarray(i * MNIST_CLASSES, (i + 1) * MNIST_CLASSES)));
+  };
+
+  // The first calls of each batch size compile kernels and allocate; pay that before /readyz.
+  for (const n of [1, 8, 32]) predict(Array.from({ length: n }, () => new Float32Array(MNIST_PIXELS)));
+
+  return {
+    backend,
+    card,
+    predict,
+    liveTensors: () => tf.memory().numTensors,
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,24 @@
+/** The model card (`metadata.json`) written by training and served by `GET /model`. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The model shipped in the repository, relative to this file so it works from src and dist. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../model/', import.meta.url));
+
+export interface ModelCard {
+  name: string;
+  version: string;
+  parameters: number;
+  flops_per_image: number;
+  evaluation: { accuracy: number; test_images: number };
+  [key: string]: unknown;
+}
+
+export async function readModelCard(dir: string): Promise<ModelCard> {
+  const card = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as ModelCard;
+  if (typeof card.name !== 'string' || typeof card.version !== 'string') {
+    throw new Error(`${join(dir, 'metadata.json')} lacks a name and version`);
+  }
+  return card;
+}

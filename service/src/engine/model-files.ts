@@ -1,0 +1,50 @@
+/**
+ * Reads and writes a tfjs layers model (`model.json` + one weights file) on the local disk.
+ * tfjs's own `file://` handler lives in tfjs-node, which is optional here, so this small pair of
+ * IOHandlers keeps training, evaluation and the service independent of it.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+const WEIGHTS_FILE = 'weights.bin';
+
+export function modelSaver(dir: string): tf.io.IOHandler {
+  return tf.io.withSaveHandler(async (artifacts) => {
+    if (!(artifacts.weightData instanceof ArrayBuffer)) throw new Error('expected one weights buffer');
+    await mkdir(dir, { recursive: true });
+    const modelJson = {
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+    };
+    await writeFile(join(dir, WEIGHTS_FILE), Buffer.from(artifacts.weightData));
+    await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  });
+}
+
+export function modelLoader(dir: string): tf.io.IOHandler {
+  return {
+    async load() {
+      const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+      const manifest = json.weightsManifest;
+      const buffers = await Promise.all(manifest.flatMap((group) => group.paths).map((p) => readFile(join(dir, p))));
+      const weightData = Buffer.concat(buffers);
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: manifest.flatMap((group) => group.weights),
+        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+      };
+    },
+  };
+}
+
+export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(modelLoader(dir));
+}

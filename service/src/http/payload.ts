@@ -1,0 +1,102 @@
+/**
+ * Reads the body of POST /predict in whichever of the three accepted forms it comes:
+ * multipart/form-data with the image in field `file` (the ancestor's `curl -F file=@digit.png`),
+ * a raw `image/*` body, or JSON `{"pixels": [...]}`. Everything stays in memory within the body
+ * limit: no temporary files.
+ */
+import { Writable } from 'node:stream';
+import type { Context } from 'koa';
+import { koaBody } from 'koa-body';
+import getRawBody from 'raw-body';
+import { ApiError } from './api-error.ts';
+
+export type Payload = { form: 'multipart' | 'raw'; bytes: Buffer } | { form: 'json'; pixels: unknown };
+
+interface VolatileFile {
+  originalFilename?: string | null;
+}
+
+/** Collects each uploaded file's bytes in memory instead of formidable's temporary files. */
+function memoryFiles() {
+  const chunks = new WeakMap<object, Buffer[]>();
+  const handler = (file?: VolatileFile) => {
+    const parts: Buffer[] = [];
+    if (file) chunks.set(file, parts);
+    return new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        parts.push(chunk);
+        done();
+      },
+    });
+  };
+  return { handler, bytesOf: (file: object) => Buffer.concat(chunks.get(file) ?? []) };
+}
+
+export function createPayloadReader(maxBodyBytes: number) {
+  const files = memoryFiles();
+  const multipart = koaBody({
+    multipart: true,
+    urlencoded: false,
+    json: false,
+    text: false,
+    formidable: {
+      maxFiles: 1,
+      maxFields: 10,
+      maxFileSize: maxBodyBytes,
+      maxTotalFileSize: maxBodyBytes,
+      maxFieldsSize: 64 * 1024,
+      allowEmptyFiles: true,
+      minFileSize: 0,
+      fileWriteStreamHandler: files.handler as never,
+    },
+  });
+  const json = koaBody({
+    json: true,
+    multipart: false,
+    urlencoded: false,
+    text: false,
+    jsonLimit: maxBodyBytes,
+    jsonStrict: true,
+  });
+
+  return async function readPayload(ctx: Context): Promise<Payload> {
+    const declared = Number(ctx.get('content-length'));
+    if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+    if (ctx.is('multipart/form-data')) {
+      await multipart(ctx, async () => {});
+      const file = ctx.request.files?.file;
+      if (!file)
+        throw new ApiError(400, 'missing_file', 'the multipart form has no field named "file" holding an image');
+      if (Array.isArray(file)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
+      const bytes = files.bytesOf(file);
+      if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the uploaded file is empty (0 bytes)');
+      return { form: 'multipart', bytes };
+    }
+    if (ctx.is('image/*')) {
+      const bytes = await getRawBody(ctx.req, { limit: maxBodyBytes });
+      if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the request body is empty (0 bytes)');
+      return { form: 'raw', bytes };
+    }
+    if (ctx.is('application/json')) {
+      await json(ctx, async () => {});
+      const body: unknown = ctx.request.body;
+      if (typeof body !== 'object' || body === null || !('pixels' in body)) {
+        throw new ApiError(
+          400,
+          'missing_pixels',
+          'the JSON body must be an object with a "pixels" array of 784 numbers',
+        );
+      }
+      return { form: 'json', pixels: (body as { pixels: unknown }).pixels };
+    }
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
+    );
+  };
+}
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `the request body is larger than the limit of ${limit} bytes`);
+}

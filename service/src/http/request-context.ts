@@ -1,0 +1,92 @@
+/**
+ * The outermost middleware: gives every request an id (X-Request-Id in and out), turns any
+ * thrown error into the JSON error body, logs one line per request at a level that fits its
+ * outcome, and reports the request to telemetry.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import { ApiError, type ErrorBody } from './api-error.ts';
+import { clientIp } from './client-ip.ts';
+import { toApiError } from './error-mapping.ts';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Bytes this request moved on its connection, headers included: the socket's counters minus what
+ * earlier requests of the same keep-alive connection already accounted for.
+ */
+const accounted = new WeakMap<Socket, { read: number; written: number }>();
+function socketBytes(socket: Socket): { received: number; sent: number } {
+  const before = accounted.get(socket) ?? { read: 0, written: 0 };
+  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  accounted.set(socket, now);
+  return { received: now.read - before.read, sent: now.written - before.written };
+}
+
+export interface RequestState {
+  requestId: string;
+  /** Set by the router: the matched route template. */
+  route?: string;
+}
+
+export function requestContext(options: { logger: Logger; telemetry: Telemetry; trustProxy: boolean }) {
+  const { logger, telemetry, trustProxy } = options;
+  return async function handle(ctx: Context, next: Next): Promise<void> {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const state = ctx.state as RequestState;
+    state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const ip = clientIp(ctx, trustProxy);
+    telemetry.requestStarted();
+    let error: ApiError | undefined;
+    let cause: unknown;
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}; see GET / for the endpoints`);
+      }
+    } catch (err) {
+      cause = err;
+      error = toApiError(err);
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.body = { error: { code: error.code, message: error.message, request_id: requestId } } satisfies ErrorBody;
+    }
+    // Logged and counted once the answer has left (or the connection dropped), so the duration
+    // and the byte counts include writing the body.
+    ctx.res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = state.route ?? 'unmatched';
+      const io = socketBytes(ctx.req.socket);
+      const log = {
+        request_id: requestId,
+        method: ctx.method,
+        path: ctx.path,
+        route,
+        status: ctx.status,
+        ms: Number((seconds * 1000).toFixed(3)),
+        client_ip: ip,
+        bytes_in: io.received,
+        bytes_out: io.sent,
+        ...(error ? { error_code: error.code } : {}),
+      };
+      if (error && error.status >= 500) logger.error({ ...log, err: cause }, error.message);
+      else if (error) logger.info(log, error.message);
+      else logger.info(log, 'request');
+      telemetry.requestFinished({
+        method: ctx.method,
+        route,
+        status: ctx.status,
+        seconds,
+        receivedBytes: io.received,
+        sentBytes: io.sent,
+        clientIp: ip,
+      });
+    });
+  };
+}

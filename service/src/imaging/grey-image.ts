@@ -1,0 +1,44 @@
+/** A single-channel image with intensities 0..255 (float so intermediate steps lose nothing). */
+export interface GreyImage {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export function greyImage(width: number, height: number, data = new Float32Array(width * height)): GreyImage {
+  if (data.length !== width * height) throw new Error(`expected ${width * height} pixels, got ${data.length}`);
+  return { width, height, data };
+}
+
+/** ITU-R BT.601 luma, the weights of MNIST-era greyscale conversion and of jimp's own greyscale. */
+const LUMA = [0.299, 0.587, 0.114] as const;
+
+/**
+ * RGBA bytes to grey. Transparent areas are composited onto the background that contrasts with
+ * the opaque strokes (white behind dark ink, black behind light ink), so a drawing app's
+ * transparent canvas reads as paper whatever the ink colour.
+ */
+export function rgbaToGrey(rgba: Uint8Array, width: number, height: number): GreyImage {
+  const n = width * height;
+  if (rgba.length < n * 4) throw new Error(`expected ${n * 4} RGBA bytes, got ${rgba.length}`);
+  const luma = new Float32Array(n);
+  let opaqueLuma = 0;
+  let opaqueWeight = 0;
+  let translucent = false;
+  for (let i = 0; i < n; i++) {
+    const p = i * 4;
+    const y = LUMA[0] * rgba[p]! + LUMA[1] * rgba[p + 1]! + LUMA[2] * rgba[p + 2]!;
+    const alpha = rgba[p + 3]! / 255;
+    luma[i] = y;
+    if (alpha < 1) translucent = true;
+    opaqueLuma += y * alpha;
+    opaqueWeight += alpha;
+  }
+  if (!translucent) return greyImage(width, height, luma);
+  const background = opaqueWeight > 0 && opaqueLuma / opaqueWeight > 127.5 ? 0 : 255;
+  for (let i = 0; i < n; i++) {
+    const alpha = rgba[i * 4 + 3]! / 255;
+    luma[i] = luma[i]! * alpha + background * (1 - alpha);
+  }
+  return greyImage(width, height, luma);
+}

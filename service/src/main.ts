@@ -1,0 +1,23 @@
+/** Composition root: configuration, then one replica, then signals. */
+import pino from 'pino';
+import { ConfigError, parseConfig } from './config.ts';
+import { onShutdownSignal } from './lifecycle.ts';
+import { startReplica } from './server.ts';
+
+let config;
+try {
+  config = parseConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+const logger = pino({ level: config.LOG_LEVEL, base: { replica: config.REPLICA } });
+const replica = await startReplica(config, logger);
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal }, 'draining');
+  const drained = await replica.stop();
+  logger.info({ drained }, 'stopped');
+  process.exit(0);
+});

@@ -1,0 +1,114 @@
+/**
+ * The container's own resource limits and throttling, read from the cgroup filesystem (v1 and
+ * v2). A value the kernel does not limit (v2 "max", v1 quota -1) is absent, never zero, so a
+ * dashboard cannot mistake "no limit" for "no CPU".
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CgroupStats {
+  version: 1 | 2;
+  cpuLimitCores?: number;
+  cpuPeriods?: number;
+  cpuThrottledPeriods?: number;
+  cpuThrottledSeconds?: number;
+  memoryLimitBytes?: number;
+}
+
+/** v1 reports "unlimited" memory as a page-aligned value near 2^63. */
+const V1_UNLIMITED = 2 ** 60;
+
+export function parseKeyValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined && /^\d+$/.test(value)) out.set(key, Number(value));
+  }
+  return out;
+}
+
+/** v2 `cpu.max`: "<quota> <period>" or "max <period>". */
+export function parseCpuMax(text: string): number | undefined {
+  const [quota, period] = text.trim().split(/\s+/);
+  if (quota === undefined || quota === 'max' || period === undefined) return undefined;
+  const cores = Number(quota) / Number(period);
+  return Number.isFinite(cores) && cores > 0 ? cores : undefined;
+}
+
+/** The cgroup path of this process for a v1 controller or the v2 unified hierarchy. */
+export function ownCgroupPath(procSelfCgroup: string, controller: string | null): string | undefined {
+  for (const line of procSelfCgroup.split('\n')) {
+    const [id, controllers, path] = line.split(':');
+    if (path === undefined) continue;
+    if (controller === null ? id === '0' && controllers === '' : controllers?.split(',').includes(controller))
+      return path;
+  }
+  return undefined;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds the first directory holding `file`: the process's own cgroup below the mount (as on a
+ * host), then the mount's root (as inside a container, where the own cgroup is mounted there).
+ */
+function locate(mount: string, ownPath: string | undefined, file: string): string | undefined {
+  for (const dir of [ownPath ? join(mount, ownPath) : undefined, mount]) {
+    if (dir && readOptional(join(dir, file)) !== undefined) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the limits under `root` (normally "/"; tests pass a fixture tree).
+ * Returns null when there is no cgroup filesystem at all.
+ */
+export function readCgroupStats(root = '/'): CgroupStats | null {
+  const procCgroup = readOptional(join(root, 'proc/self/cgroup')) ?? '';
+  const fs = join(root, 'sys/fs/cgroup');
+
+  const v2dir = locate(fs, ownCgroupPath(procCgroup, null), 'cgroup.controllers');
+  if (v2dir) {
+    const stats: CgroupStats = { version: 2 };
+    const cpuMax = readOptional(join(v2dir, 'cpu.max'));
+    if (cpuMax !== undefined) stats.cpuLimitCores = parseCpuMax(cpuMax);
+    const cpuStat = parseKeyValues(readOptional(join(v2dir, 'cpu.stat')) ?? '');
+    if (cpuStat.has('nr_periods')) {
+      stats.cpuPeriods = cpuStat.get('nr_periods');
+      stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');
+      stats.cpuThrottledSeconds = (cpuStat.get('throttled_usec') ?? 0) / 1e6;
+    }
+    const memMax = readOptional(join(v2dir, 'memory.max'))?.trim();
+    if (memMax && memMax !== 'max') stats.memoryLimitBytes = Number(memMax);
+    return stats;
+  }
+
+  const cpuMount = ['cpu,cpuacct', 'cpu']
+    .map((d) => join(fs, d))
+    .find((d) => readOptional(join(d, 'cpu.cfs_period_us')) !== undefined);
+  const memMount = join(fs, 'memory');
+  if (!cpuMount && readOptional(join(memMount, 'memory.limit_in_bytes')) === undefined) return null;
+  const stats: CgroupStats = { version: 1 };
+  const cpuDir = cpuMount && locate(cpuMount, ownCgroupPath(procCgroup, 'cpu'), 'cpu.cfs_quota_us');
+  if (cpuDir) {
+    const quota = Number(readOptional(join(cpuDir, 'cpu.cfs_quota_us')));
+    const period = Number(readOptional(join(cpuDir, 'cpu.cfs_period_us')));
+    if (quota > 0 && period > 0) stats.cpuLimitCores = quota / period;
+    const cpuStat = parseKeyValues(readOptional(join(cpuDir, 'cpu.stat')) ?? '');
+    if (cpuStat.has('nr_periods')) {
+      stats.cpuPeriods = cpuStat.get('nr_periods');
+      stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');
+      stats.cpuThrottledSeconds = (cpuStat.get('throttled_time') ?? 0) / 1e9;
+    }
+  }
+  const memDir = locate(memMount, ownCgroupPath(procCgroup, 'memory'), 'memory.limit_in_bytes');
+  const memLimit = memDir ? Number(readOptional(join(memDir, 'memory.limit_in_bytes'))) : NaN;
+  if (memLimit > 0 && memLimit < V1_UNLIMITED) stats.memoryLimitBytes = memLimit;
+  return stats;
+}

@@ -1,0 +1,209 @@
+/**
+ * Every Prometheus metric of a replica, declared against an injected registry (tests build a
+ * fresh one). Values that are cheap to read are read at scrape time in `collect()`.
+ */
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { CgroupStats } from './cgroup.ts';
+import { ClientIpLabels } from './client-ip-labels.ts';
+import type { RequestRecord, Telemetry } from './telemetry.ts';
+
+/** From a cached 28x28 answer (~0.3 ms) to a large photo under overload (seconds). */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+const CONFIDENCE_BUCKETS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999];
+
+export interface MetricsOptions {
+  registry: Registry;
+  clientIpLimit: number;
+  model: { name: string; version: string; backend: string };
+  build: { version: string };
+  /** Read at every scrape; null or missing fields leave those series out. */
+  readCgroup: () => CgroupStats | null;
+  liveTensors: () => number;
+}
+
+export function createMetrics(options: MetricsOptions): Telemetry {
+  const registers = [options.registry];
+  collectDefaultMetrics({ register: options.registry });
+  const clientIps = new ClientIpLabels(options.clientIpLimit);
+
+  const httpRequests = new Counter({
+    name: 'mnist_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'mnist_http_request_duration_seconds',
+    help: 'Time from receiving a request to sending its answer.',
+    labelNames: ['method', 'route'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const inflight = new Gauge({ name: 'mnist_inflight_requests', help: 'Requests being processed now.', registers });
+  const received = new Counter({
+    name: 'mnist_http_received_bytes_total',
+    help: 'Request body bytes received.',
+    registers,
+  });
+  const sent = new Counter({ name: 'mnist_http_sent_bytes_total', help: 'Response body bytes sent.', registers });
+  const clientRequests = new Counter({
+    name: 'mnist_client_requests_total',
+    help: `API requests by client address; beyond ${options.clientIpLimit} distinct addresses the rest count as "other".`,
+    labelNames: ['client_ip'],
+    registers,
+  });
+  const apiRuntime = new Gauge({
+    name: 'mnist_api_runtime_seconds',
+    help: 'Run time of the last prediction request.',
+    registers,
+  });
+  const timePerPixel = new Gauge({
+    name: 'mnist_api_time_per_pixel_microseconds',
+    help: "Last prediction request's run time divided by its picture's pixel count.",
+    registers,
+  });
+  const preprocess = new Histogram({
+    name: 'mnist_preprocess_duration_seconds',
+    help: 'Decoding and MNIST normalisation of one input.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const queueWait = new Histogram({
+    name: 'mnist_queue_wait_seconds',
+    help: 'Time an input waited for its inference batch to start.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const inference = new Histogram({
+    name: 'mnist_inference_duration_seconds',
+    help: 'Model run time of one batch.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const batchSize = new Histogram({
+    name: 'mnist_inference_batch_size',
+    help: 'Inputs per model run.',
+    buckets: BATCH_BUCKETS,
+    registers,
+  });
+  const predictions = new Counter({
+    name: 'mnist_predictions_total',
+    help: 'Answers by predicted digit.',
+    labelNames: ['digit'],
+    registers,
+  });
+  const confidence = new Histogram({
+    name: 'mnist_prediction_confidence',
+    help: 'Probability of the predicted digit.',
+    buckets: CONFIDENCE_BUCKETS,
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'mnist_rejected_requests_total',
+    help: 'Prediction requests refused, by reason (the error code).',
+    labelNames: ['reason'],
+    registers,
+  });
+  new Gauge({
+    name: 'mnist_model_info',
+    help: 'The served model; always 1.',
+    labelNames: ['model', 'version', 'backend'],
+    registers,
+  }).set({ model: options.model.name, version: options.model.version, backend: options.model.backend }, 1);
+  new Gauge({
+    name: 'mnist_build_info',
+    help: 'Service version and Node.js runtime; always 1.',
+    labelNames: ['version', 'node_version'],
+    registers,
+  }).set({ version: options.build.version, node_version: process.version }, 1);
+  new Gauge({
+    name: 'mnist_tfjs_tensors',
+    help: 'Live tfjs tensors; flat over time unless something leaks.',
+    registers,
+    collect() {
+      this.set(options.liveTensors());
+    },
+  });
+
+  registerCgroupMetrics(options);
+
+  return {
+    requestStarted: () => inflight.inc(),
+    requestFinished(r: RequestRecord) {
+      inflight.dec();
+      const status = String(r.status);
+      httpRequests.inc({ method: r.method, route: r.route, status });
+      httpDuration.observe({ method: r.method, route: r.route }, r.seconds);
+      received.inc(r.receivedBytes);
+      sent.inc(r.sentBytes);
+      clientRequests.inc({ client_ip: clientIps.label(r.clientIp) });
+    },
+    predictionServed(seconds, sourcePixels) {
+      apiRuntime.set(seconds);
+      if (sourcePixels > 0) timePerPixel.set((seconds * 1e6) / sourcePixels);
+    },
+    preprocessed: (seconds) => preprocess.observe(seconds),
+    queueWaited: (seconds) => queueWait.observe(seconds),
+    inferred(seconds, size) {
+      inference.observe(seconds);
+      batchSize.observe(size);
+    },
+    predicted(digit, p) {
+      predictions.inc({ digit: String(digit) });
+      confidence.observe(p);
+    },
+    rejected: (reason) => rejected.inc({ reason }),
+  };
+}
+
+/**
+ * Container limits: each series exists only while the cgroup reports a value for it. Counters
+ * mirror the kernel's own cumulative counters, so each scrape resets them to the kernel's value.
+ */
+function registerCgroupMetrics(options: MetricsOptions): void {
+  const registers = [options.registry];
+  const gauge = (name: string, help: string, pick: (s: CgroupStats) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      labelNames: ['cgroup'],
+      collect() {
+        this.reset();
+        const stats = options.readCgroup();
+        const v = stats && pick(stats);
+        if (stats && v !== undefined && v !== null) this.set({ cgroup: `v${stats.version}` }, v);
+      },
+    });
+  const counter = (name: string, help: string, pick: (s: CgroupStats) => number | undefined) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      labelNames: ['cgroup'],
+      collect() {
+        this.reset();
+        const stats = options.readCgroup();
+        const v = stats && pick(stats);
+        if (stats && v !== undefined && v !== null) this.inc({ cgroup: `v${stats.version}` }, v);
+      },
+    });
+  gauge(
+    'mnist_container_cpu_limit_cores',
+    'CPU limit of this container in cores (quota / period).',
+    (s) => s.cpuLimitCores,
+  );
+  gauge('mnist_container_memory_limit_bytes', 'Memory limit of this container.', (s) => s.memoryLimitBytes);
+  counter('mnist_container_cpu_periods_total', 'CFS enforcement periods elapsed.', (s) => s.cpuPeriods);
+  counter(
+    'mnist_container_cpu_throttled_periods_total',
+    'CFS periods in which the container was throttled.',
+    (s) => s.cpuThrottledPeriods,
+  );
+  counter(
+    'mnist_container_cpu_throttled_seconds_total',
+    'Time the container was throttled by its CPU limit.',
+    (s) => s.cpuThrottledSeconds,
+  );
+}

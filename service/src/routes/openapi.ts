@@ -1,0 +1,118 @@
+/** The OpenAPI 3 description of the API, served at /openapi.json and rendered at /docs. */
+import { SUPPORTED_MEDIA_TYPES } from '../imaging/decode.ts';
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const binaryImage = { schema: { type: 'string', format: 'binary' } };
+
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'mnist-cluster inference API',
+      version,
+      description:
+        'Recognises a handwritten digit. Pictures are normalised the way MNIST was made (ink white on black, cropped, ' +
+        'scaled into 20x20, centred by mass in 28x28) before a CNN trained on MNIST classifies them.',
+    },
+    paths: {
+      '/predict': {
+        post: {
+          summary: 'Classify one digit',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: { file: { type: 'string', format: 'binary' } },
+                },
+              },
+              ...Object.fromEntries(SUPPORTED_MEDIA_TYPES.map((t) => [t, binaryImage])),
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['pixels'],
+                  properties: {
+                    pixels: {
+                      type: 'array',
+                      minItems: 784,
+                      maxItems: 784,
+                      items: { type: 'number', minimum: 0, maximum: 255 },
+                      description: '28x28 row-major intensities, all 0..1 or 0..255',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The digit, its probability and all ten probabilities',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Prediction' } } },
+            },
+            '400': error('Missing or empty file, invalid JSON, wrong pixel count or values'),
+            '413': error(
+              'Body larger than MAX_BODY_BYTES, or image larger than MAX_IMAGE_PIXELS (checked from its header)',
+            ),
+            '415': error('Content-Type or image format not supported'),
+            '422': error('The bytes do not decode as the image they claim to be, or the picture is blank'),
+            '429': error('The inference queue is full; retry after the Retry-After header'),
+            '500': error('Unexpected server failure'),
+          },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'alive' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: model loaded and warmed, not shutting down',
+          responses: { '200': { description: 'ready' }, '503': error('starting or draining') },
+        },
+      },
+      '/model': {
+        get: {
+          summary: 'Model card: architecture, parameters, accuracy, backend',
+          responses: { '200': { description: 'the model card' } },
+        },
+      },
+      '/': { get: { summary: 'Index of the endpoints', responses: { '200': { description: 'endpoints' } } } },
+    },
+    components: {
+      schemas: {
+        Prediction: {
+          type: 'object',
+          required: ['digit', 'confidence', 'probabilities'],
+          properties: {
+            digit: { type: 'integer', minimum: 0, maximum: 9 },
+            confidence: { type: 'number', minimum: 0, maximum: 1 },
+            probabilities: { type: 'array', items: { type: 'number' }, minItems: 10, maxItems: 10 },
+            input_form: { type: 'string', enum: ['multipart', 'raw', 'json'] },
+            preprocess_ms: { type: 'number' },
+            queue_ms: { type: 'number' },
+            inference_ms: { type: 'number' },
+            batch_size: { type: 'integer' },
+            model: { type: 'string' },
+            model_version: { type: 'string' },
+            backend: { type: 'string', enum: ['tensorflow', 'wasm', 'cpu'] },
+            replica: { type: 'string', description: 'which replica answered' },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, request_id: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+}
