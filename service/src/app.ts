@@ -114,6 +114,6 @@ export function createApp(deps: AppDeps): Koa {
     await next();
   });
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }

@@ -45,6 +45,5 @@ export function toApiError(err: unknown): ApiError {
             : 'client_error';
     return new ApiError(status, code, e.message || 'the request could not be read');
   }
-  if (status === 501) return new ApiError(501, 'not_implemented', e.message || 'method not implemented');
   return new ApiError(500, 'internal_error', 'the server failed to handle this request');
 }

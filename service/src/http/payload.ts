@@ -63,7 +63,7 @@ export function createPayloadReader(maxBodyBytes: number) {
     const declared = Number(ctx.get('content-length'));
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
     if (ctx.is('multipart/form-data')) {
-      await multipart(ctx, async () => {});
+      await parseWith(multipart, ctx, 'invalid_multipart', 'the multipart body could not be parsed');
       const file = ctx.request.files?.file;
       if (!file)
         throw new ApiError(400, 'missing_file', 'the multipart form has no field named "file" holding an image');
@@ -78,7 +78,7 @@ export function createPayloadReader(maxBodyBytes: number) {
       return { form: 'raw', bytes };
     }
     if (ctx.is('application/json')) {
-      await json(ctx, async () => {});
+      await parseWith(json, ctx, 'invalid_json', 'the body is not valid JSON');
       const body: unknown = ctx.request.body;
       if (typeof body !== 'object' || body === null || !('pixels' in body)) {
         throw new ApiError(
@@ -95,6 +95,24 @@ export function createPayloadReader(maxBodyBytes: number) {
       `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
     );
   };
+}
+
+/** Runs a koa-body parser, turning its errors into ours (413 stays 413, the rest are 400). */
+async function parseWith(
+  parser: ReturnType<typeof koaBody>,
+  ctx: Context,
+  code: string,
+  message: string,
+): Promise<void> {
+  try {
+    await parser(ctx, async () => {});
+  } catch (err) {
+    const e = err as { status?: number; httpCode?: number; message?: string };
+    if ((e.status ?? e.httpCode) === 413 || /maxFileSize|maxTotalFileSize|exceeded|too large/i.test(e.message ?? '')) {
+      throw new ApiError(413, 'payload_too_large', 'the request body is larger than the limit');
+    }
+    throw new ApiError(400, code, `${message}: ${e.message ?? 'unknown error'}`);
+  }
 }
 
 export function tooLarge(limit: number): ApiError {

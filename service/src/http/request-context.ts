@@ -32,6 +32,21 @@ export interface RequestState {
   route?: string;
 }
 
+/** The router leaves 404 and 405 (with its Allow header) without a body: give them ours. */
+function unanswered(ctx: Context): void {
+  if (ctx.status === 404) {
+    throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}; see GET / for the endpoints`);
+  }
+  if (ctx.status === 405) {
+    throw new ApiError(
+      405,
+      'method_not_allowed',
+      `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`,
+    );
+  }
+  if (ctx.status === 501) throw new ApiError(501, 'not_implemented', `method ${ctx.method} is not implemented`);
+}
+
 export function requestContext(options: { logger: Logger; telemetry: Telemetry; trustProxy: boolean }) {
   const { logger, telemetry, trustProxy } = options;
   return async function handle(ctx: Context, next: Next): Promise<void> {
@@ -47,9 +62,7 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     let cause: unknown;
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}; see GET / for the endpoints`);
-      }
+      if (ctx.body === undefined || ctx.body === null) unanswered(ctx);
     } catch (err) {
       cause = err;
       error = toApiError(err);

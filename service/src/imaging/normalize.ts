@@ -48,7 +48,8 @@ export function toInkOnBlack(img: GreyImage): GreyImage {
   const scale = 255 / peak;
   for (let i = 0; i < ink.length; i++) ink[i]! *= scale;
   const stretched = greyImage(img.width, img.height, ink);
-  const noise = quantile(borderValues(stretched), 0.98);
+  // The 90th percentile ignores a digit that touches the border in a few places.
+  const noise = quantile(borderValues(stretched), 0.9);
   if (noise > 0) {
     const floor = Math.min(2 * noise, 128);
     for (let i = 0; i < ink.length; i++) ink[i] = ink[i]! <= floor ? 0 : ((ink[i]! - floor) * 255) / (255 - floor);
@@ -107,7 +108,16 @@ export function strokeWidth(img: GreyImage): number {
       perimeter += +!inked(x - 1, y) + +!inked(x + 1, y) + +!inked(x, y - 1) + +!inked(x, y + 1);
     }
   }
-  return perimeter === 0 ? 0 : (2 * area) / (perimeter / 2);
+  return perimeter === 0 ? 0 : (2 * area) / perimeter;
+}
+
+/** The image inside a zero border of `margin` pixels. */
+export function padded(img: GreyImage, margin: number): GreyImage {
+  const out = greyImage(img.width + 2 * margin, img.height + 2 * margin);
+  for (let y = 0; y < img.height; y++) {
+    out.data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + margin) * out.width + margin);
+  }
+  return out;
 }
 
 /** Grey dilation with a (2r+1)-pixel square: a separable running maximum. */
@@ -197,18 +207,20 @@ export function placeByCentreOfMass(digit: GreyImage): GreyImage {
  */
 export function normalizeDigit(img: GreyImage): GreyImage {
   const ink = toInkOnBlack(img);
-  const box = boundingBox(ink);
+  let box = boundingBox(ink);
   if (!box) return greyImage(MNIST_SIDE, MNIST_SIDE);
   let digit = crop(ink, box);
-  const longSide = Math.max(box.width, box.height);
-  const scale = DIGIT_BOX / longSide;
   // A thin pen on a large canvas would shrink to a faint hairline: thicken it first so that after
-  // scaling it is as wide as MNIST's strokes.
-  const wanted = TARGET_STROKE / scale;
-  const radius = Math.floor((wanted - strokeWidth(digit)) / 2);
-  if (scale < 1 && radius >= 1) digit = dilate(digit, radius);
-  const width = Math.max(1, Math.round(box.width * scale));
-  const height = Math.max(1, Math.round(box.height * scale));
+  // scaling it is as wide as MNIST's strokes (the box grows by the same margin).
+  const scale = DIGIT_BOX / Math.max(box.width, box.height);
+  const radius = Math.floor((TARGET_STROKE / scale - strokeWidth(digit)) / 2);
+  if (scale < 1 && radius >= 1) {
+    digit = dilate(padded(digit, radius), radius);
+    box = { ...box, width: digit.width, height: digit.height };
+  }
+  const finalScale = DIGIT_BOX / Math.max(box.width, box.height);
+  const width = Math.max(1, Math.round(box.width * finalScale));
+  const height = Math.max(1, Math.round(box.height * finalScale));
   const resized = width === box.width && height === box.height ? digit : resizeArea(digit, width, height);
   let peak = 0;
   for (const v of resized.data) if (v > peak) peak = v;

@@ -1,0 +1,79 @@
+/** Shared test fixtures: an in-process replica on ephemeral ports and real MNIST digits as files. */
+import pino from 'pino';
+import { parseConfig } from '../src/config.ts';
+import { encodeGrey, type EncodableMime } from '../src/imaging/encode.ts';
+import { startReplica, type Replica } from '../src/server.ts';
+import { imageAt, loadMnist, type MnistSplit } from '../training/mnist-dataset.ts';
+
+export async function startTestReplica(
+  env: Record<string, string> = {},
+): Promise<Replica & { url: string; metricsUrl: string }> {
+  const config = parseConfig({ PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', REPLICA: 'test-replica', ...env });
+  const replica = await startReplica(config, pino({ level: 'silent' }));
+  return {
+    ...replica,
+    url: `http://127.0.0.1:${replica.apiPort}`,
+    metricsUrl: `http://127.0.0.1:${replica.metricsPort}/metrics`,
+  };
+}
+
+let testSet: MnistSplit | undefined;
+export function mnistTest(): MnistSplit {
+  testSet ??= loadMnist('test');
+  return testSet;
+}
+
+export interface Digit {
+  index: number;
+  label: number;
+  pixels: Uint8Array;
+}
+
+export function digits(count: number, offset = 0): Digit[] {
+  const test = mnistTest();
+  return Array.from({ length: count }, (_, i) => ({
+    index: offset + i,
+    label: test.labels[offset + i]!,
+    pixels: imageAt(test, offset + i),
+  }));
+}
+
+export function encodeDigit(pixels: ArrayLike<number>, mime: EncodableMime = 'image/png', side = 28): Promise<Buffer> {
+  return encodeGrey(pixels, side, side, mime);
+}
+
+/** Sends a multipart upload the way `curl -F file=@digit.png` does. */
+export function multipart(bytes: Buffer, type = 'image/png', field = 'file', filename = 'digit.png'): FormData {
+  const form = new FormData();
+  form.append(field, new Blob([new Uint8Array(bytes)], { type }), filename);
+  return form;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function mapConcurrent<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await task(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** The value of one sample in Prometheus text format, or undefined when the series is absent. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries(
+      [...(match[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[4]);
+  }
+  return undefined;
+}

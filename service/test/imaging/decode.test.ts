@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { deflateSync, crc32 } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { decodeToGrey, ImageError, readHeader } from '../../src/imaging/decode.ts';
+import { encodeGrey } from '../../src/imaging/encode.ts';
+
+const LIMIT = 4096 * 4096;
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, 'ascii'), data])) >>> 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** A PNG built chunk by chunk, for bit depths and colour types encoders do not offer. */
+export function rawPng(opts: {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  rows: Uint8Array;
+  palette?: Uint8Array;
+}): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(opts.width, 0);
+  ihdr.writeUInt32BE(opts.height, 4);
+  ihdr.writeUInt8(opts.bitDepth, 8);
+  ihdr.writeUInt8(opts.colorType, 9);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    ...(opts.palette ? [chunk('PLTE', opts.palette)] : []),
+    chunk('IDAT', deflateSync(opts.rows)),
+    chunk('IEND', new Uint8Array()),
+  ]);
+}
+
+describe('image decoding', () => {
+  it('refuses a small PNG that declares 20000x20000 pixels from its header alone', () => {
+    const bomb = rawPng({ width: 20000, height: 20000, bitDepth: 8, colorType: 0, rows: new Uint8Array(10) });
+    assert.ok(bomb.length < 200);
+    assert.throws(
+      () => readHeader(bomb, LIMIT),
+      (e: ImageError) => e.code === 'image_too_large' && /20000x20000/.test(e.message),
+    );
+  });
+
+  it('identifies formats from bytes, refusing SVG and text', () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>');
+    assert.throws(
+      () => readHeader(svg, LIMIT),
+      (e: ImageError) => e.code === 'unsupported_image_format',
+    );
+    assert.throws(
+      () => readHeader(Buffer.from('hello, I am a PNG'), LIMIT),
+      (e: ImageError) => e.code === 'undecodable_image',
+    );
+    assert.throws(
+      () => readHeader(new Uint8Array(), LIMIT),
+      (e: ImageError) => e.code === 'empty_image',
+    );
+  });
+
+  it('decodes 16-bit greyscale and palette PNGs to the right intensities', async () => {
+    // 2x1, 16-bit grey: white, black.
+    const sixteen = rawPng({
+      width: 2,
+      height: 1,
+      bitDepth: 16,
+      colorType: 0,
+      rows: Uint8Array.from([0, 0xff, 0xff, 0, 0]),
+    });
+    const g16 = await decodeToGrey(sixteen, readHeader(sixteen, LIMIT));
+    assert.deepEqual([...g16.data].map(Math.round), [255, 0]);
+    // 2x1, palette: index 1 (red), index 0 (black).
+    const palette = rawPng({
+      width: 2,
+      height: 1,
+      bitDepth: 8,
+      colorType: 3,
+      palette: Uint8Array.from([0, 0, 0, 255, 0, 0]),
+      rows: Uint8Array.from([0, 1, 0]),
+    });
+    const gp = await decodeToGrey(palette, readHeader(palette, LIMIT));
+    assert.deepEqual([...gp.data].map(Math.round), [76, 0]);
+  });
+
+  for (const mime of ['image/png', 'image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'] as const) {
+    it(`round-trips a ${mime} image`, async () => {
+      const pixels = Array.from({ length: 16 * 12 }, (_, i) => (i % 16 < 8 ? 0 : 255));
+      const bytes = await encodeGrey(pixels, 16, 12, mime);
+      const header = readHeader(bytes, LIMIT);
+      assert.deepEqual(header, { mediaType: mime, width: 16, height: 12 });
+      const grey = await decodeToGrey(bytes, header);
+      assert.ok(grey.data[0]! < 30 && grey.data[15]! > 225, `${mime} decoded to ${grey.data[0]}, ${grey.data[15]}`);
+    });
+  }
+
+  it('reports a truncated PNG as undecodable', async () => {
+    const png = await encodeGrey(new Array(64 * 64).fill(128), 64, 64, 'image/png');
+    const cut = png.subarray(0, 60);
+    await assert.rejects(decodeToGrey(cut, readHeader(cut, LIMIT)), (e: ImageError) => e.code === 'undecodable_image');
+  });
+});
