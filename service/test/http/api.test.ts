@@ -18,11 +18,17 @@ interface Answer {
 }
 
 async function postImage(bytes: Buffer, type: string): Promise<Response> {
-  return fetch(`${replica.url}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': type },
-    body: new Uint8Array(bytes),
-  });
+  try {
+    return await fetch(`${replica.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: new Uint8Array(bytes),
+    });
+  } catch (err) {
+    // fetch hides the socket error in `cause`; a failure here must say what the connection saw.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`POST /predict failed: ${cause?.code ?? ''} ${cause?.message ?? String(err)}`, { cause: err });
+  }
 }
 
 async function expectError(res: Response, status: number, code: string): Promise<void> {

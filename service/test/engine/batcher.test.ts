@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Batcher, QueueFullError } from '../../src/engine/batcher.ts';
+import { toPrediction, type Prediction } from '../../src/engine/engine.ts';
+
+/** An engine that answers input[0] as the digit and records each batch's size. */
+function recordingEngine(failOn?: number) {
+  const batches: number[] = [];
+  return {
+    batches,
+    predict(inputs: readonly Float32Array[]): Prediction[] {
+      batches.push(inputs.length);
+      if (failOn !== undefined && inputs.some((x) => x[0] === failOn)) throw new Error('bad input');
+      return inputs.map((x) => toPrediction(Array.from({ length: 10 }, (_, d) => (d === x[0] ? 1 : 0))));
+    },
+  };
+}
+
+const input = (digit: number) => Float32Array.of(digit);
+
+describe('micro-batching', () => {
+  it('runs a full batch at once without waiting for the deadline', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 10_000, maxQueue: 100 });
+    const answers = await Promise.all([1, 2, 3, 4].map((d) => batcher.predict(input(d))));
+    assert.deepEqual(engine.batches, [4]);
+    assert.deepEqual(
+      answers.map((a) => a.prediction.digit),
+      [1, 2, 3, 4],
+    );
+    assert.ok(answers.every((a) => a.batchSize === 4));
+  });
+
+  it('runs a partial batch when the oldest input reaches the deadline', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 32, maxDelayMs: 20, maxQueue: 100 });
+    const answers = await Promise.all([5, 6, 7].map((d) => batcher.predict(input(d))));
+    assert.deepEqual(engine.batches, [3]);
+    assert.ok(answers[0]!.queueSeconds >= 0.015, `waited ${answers[0]!.queueSeconds}s`);
+  });
+
+  it('splits a burst into batches of at most the maximum, answering each caller in order', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 100 });
+    const inputs = Array.from({ length: 10 }, (_, i) => i % 10);
+    const answers = await Promise.all(inputs.map((d) => batcher.predict(input(d))));
+    assert.deepEqual(engine.batches, [4, 4, 2]);
+    assert.deepEqual(
+      answers.map((a) => a.prediction.digit),
+      inputs,
+    );
+  });
+
+  it('fails only the input that breaks the engine, not its batch-mates', async () => {
+    const engine = recordingEngine(3);
+    const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 100 });
+    const results = await Promise.allSettled([1, 3, 5, 7].map((d) => batcher.predict(input(d))));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+  });
+
+  it('refuses at once with QueueFullError when the queue is full', async () => {
+    const batcher = new Batcher(recordingEngine(), { maxBatchSize: 2, maxDelayMs: 50, maxQueue: 3 });
+    const accepted = [1, 2, 3].map((d) => batcher.predict(input(d)));
+    await assert.rejects(batcher.predict(input(4)), QueueFullError);
+    assert.equal((await Promise.all(accepted)).length, 3);
+    assert.equal(batcher.depth, 0);
+  });
+
+  it('with a batch size of 1 runs every input alone', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 1, maxDelayMs: 5, maxQueue: 100 });
+    await Promise.all([1, 2, 3].map((d) => batcher.predict(input(d))));
+    assert.deepEqual(engine.batches, [1, 1, 1]);
+  });
+});

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ownCgroupPath, parseCpuMax, readCgroupStats, type CgroupStats } from '../../src/metrics/cgroup.ts';
+
+/** Writes a fake root (proc/self/cgroup plus cgroup files) and returns its path. */
+function fixture(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+describe('cgroup readers', () => {
+  it('parse cpu.max and /proc/self/cgroup lines', () => {
+    assert.equal(parseCpuMax('100000 100000\n'), 1);
+    assert.equal(parseCpuMax('150000 100000'), 1.5);
+    assert.equal(parseCpuMax('max 100000'), undefined);
+    const proc = '12:cpu,cpuacct:/docker/abc\n11:memory:/docker/abc\n0::/system.slice/x.service\n';
+    assert.equal(ownCgroupPath(proc, 'cpu'), '/docker/abc');
+    assert.equal(ownCgroupPath(proc, 'memory'), '/docker/abc');
+    assert.equal(ownCgroupPath(proc, null), '/system.slice/x.service');
+  });
+
+  it('read a cgroup v2 container with a 1-CPU, 512 MiB limit', () => {
+    const root = fixture({
+      'proc/self/cgroup': '0::/\n',
+      'sys/fs/cgroup/cgroup.controllers': 'cpu memory\n',
+      'sys/fs/cgroup/cpu.max': '100000 100000\n',
+      'sys/fs/cgroup/cpu.stat': 'usage_usec 5000\nnr_periods 40\nnr_throttled 7\nthrottled_usec 350000\n',
+      'sys/fs/cgroup/memory.max': '536870912\n',
+    });
+    assert.deepEqual(readCgroupStats(root), {
+      version: 2,
+      cpuLimitCores: 1,
+      cpuPeriods: 40,
+      cpuThrottledPeriods: 7,
+      cpuThrottledSeconds: 0.35,
+      memoryLimitBytes: 536870912,
+    } satisfies CgroupStats);
+  });
+
+  it('leave unlimited v2 values absent, not zero', () => {
+    const root = fixture({
+      'proc/self/cgroup': '0::/\n',
+      'sys/fs/cgroup/cgroup.controllers': 'cpu memory\n',
+      'sys/fs/cgroup/cpu.max': 'max 100000\n',
+      'sys/fs/cgroup/memory.max': 'max\n',
+    });
+    assert.deepEqual(readCgroupStats(root), { version: 2, cpuLimitCores: undefined });
+  });
+
+  it('read a cgroup v1 container (own cgroup mounted at the root) with 0.5 CPU', () => {
+    const root = fixture({
+      'proc/self/cgroup': '4:cpu,cpuacct:/docker/0123\n9:memory:/docker/0123\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '50000\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.stat': 'nr_periods 10\nnr_throttled 4\nthrottled_time 2500000000\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+    });
+    assert.deepEqual(readCgroupStats(root), {
+      version: 1,
+      cpuLimitCores: 0.5,
+      cpuPeriods: 10,
+      cpuThrottledPeriods: 4,
+      cpuThrottledSeconds: 2.5,
+    });
+  });
+
+  it('return null without any cgroup filesystem', () => {
+    assert.equal(readCgroupStats(fixture({ 'proc/self/cgroup': '' })), null);
+  });
+
+  it("read this machine's real cgroup, and a real CPU quota given to a child process", async (t) => {
+    const real = readCgroupStats();
+    assert.ok(real && (real.version === 1 || real.version === 2), 'this machine has a cgroup filesystem');
+    const cpuRoot = '/sys/fs/cgroup/cpu';
+    if (!existsSync(join(cpuRoot, 'cgroup.procs')) || process.getuid?.() !== 0) {
+      assert.ok(!process.env.CI, 'CI runs as root on cgroup v1 and must test a real quota');
+      t.skip('needs root and a cgroup v1 cpu hierarchy');
+      return;
+    }
+    const group = join(cpuRoot, `mnist-test-${process.pid}`);
+    mkdirSync(group);
+    try {
+      writeFileSync(join(group, 'cpu.cfs_period_us'), '100000');
+      writeFileSync(join(group, 'cpu.cfs_quota_us'), '50000');
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), 'print-cgroup.ts')],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
+      writeFileSync(join(group, 'cgroup.procs'), String(child.pid));
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c));
+      child.stdin.end('go\n');
+      await new Promise((resolve) => child.on('exit', resolve));
+      const stats = JSON.parse(out) as CgroupStats;
+      assert.equal(stats.version, 1);
+      assert.equal(stats.cpuLimitCores, 0.5);
+      assert.equal(typeof stats.cpuThrottledSeconds, 'number');
+    } finally {
+      rmdirSync(group);
+    }
+  });
+});

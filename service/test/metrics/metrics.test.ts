@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { digits, encodeDigit, mapConcurrent, multipart, sample, startTestReplica } from '../helpers.ts';
+
+type Replica = Awaited<ReturnType<typeof startTestReplica>>;
+
+async function scrape(replica: Replica): Promise<string> {
+  const res = await fetch(replica.metricsUrl);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+  return res.text();
+}
+
+/** Requests are counted when their answer has left the server; poll briefly for the last one. */
+async function scrapeWhen(replica: Replica, ready: (text: string) => boolean): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const text = await scrape(replica);
+    if (ready(text)) return text;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return scrape(replica);
+}
+
+function seriesCount(text: string, name: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`)).length;
+}
+
+describe('Prometheus metrics', () => {
+  let replica: Replica;
+  before(async () => {
+    replica = await startTestReplica();
+  });
+  after(async () => {
+    await replica.stop();
+  });
+
+  it('counts a known sequence of good and bad requests exactly', async () => {
+    const ds = digits(4, 100);
+    const post = (init: RequestInit) => fetch(`${replica.url}/predict`, { method: 'POST', ...init });
+    const png = (i: number) => encodeDigit(ds[i]!.pixels).then((b) => new Uint8Array(b));
+    const answers = [
+      await post({ headers: { 'content-type': 'image/png' }, body: await png(0) }),
+      await post({ headers: { 'content-type': 'image/png' }, body: await png(1) }),
+      await post({ body: multipart(Buffer.from(await png(2))) }),
+      await post({
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pixels: [...ds[3]!.pixels] }),
+      }),
+      await post({ headers: { 'content-type': 'text/plain' }, body: 'nope' }),
+      await post({ headers: { 'content-type': 'image/png' }, body: 'not a png' }),
+    ];
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200, 200, 200, 415, 422],
+    );
+    const text = await scrapeWhen(
+      replica,
+      (t) => sample(t, 'mnist_http_request_duration_seconds_count', { route: '/predict', method: 'POST' }) === 6,
+    );
+    const predict = { method: 'POST', route: '/predict' };
+    assert.equal(sample(text, 'mnist_http_requests_total', { ...predict, status: '200' }), 4);
+    assert.equal(sample(text, 'mnist_http_requests_total', { ...predict, status: '415' }), 1);
+    assert.equal(sample(text, 'mnist_http_requests_total', { ...predict, status: '422' }), 1);
+    assert.equal(sample(text, 'mnist_http_request_duration_seconds_count', predict), 6);
+    assert.equal(sample(text, 'mnist_rejected_requests_total', { reason: 'unsupported_media_type' }), 1);
+    assert.equal(sample(text, 'mnist_rejected_requests_total', { reason: 'undecodable_image' }), 1);
+    assert.equal(sample(text, 'mnist_preprocess_duration_seconds_count'), 4);
+    assert.equal(sample(text, 'mnist_queue_wait_seconds_count'), 4);
+    assert.equal(sample(text, 'mnist_prediction_confidence_count'), 4);
+    assert.equal(sample(text, 'mnist_inference_batch_size_sum'), 4);
+    const byDigit = new Map<number, number>();
+    for (const d of ds) byDigit.set(d.label, (byDigit.get(d.label) ?? 0) + 1);
+    for (const [digit, count] of byDigit)
+      assert.equal(sample(text, 'mnist_predictions_total', { digit: String(digit) }), count);
+    assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: '127.0.0.1' }), 6);
+    assert.equal(sample(text, 'mnist_inflight_requests'), 0);
+    assert.ok(sample(text, 'mnist_http_received_bytes_total')! > 4 * 200, 'bodies and headers received');
+    assert.ok(sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100);
+    assert.ok(sample(text, 'mnist_api_runtime_seconds')! > 0);
+    assert.ok(sample(text, 'mnist_api_time_per_pixel_seconds')! > 0);
+    assert.equal(
+      sample(text, 'mnist_model_info', { backend: replica.engine.backend, model: replica.engine.card.name }),
+      1,
+    );
+    assert.equal(sample(text, 'mnist_build_info', { node_version: process.version }), 1);
+    assert.ok(sample(text, 'mnist_tfjs_tensors')! > 0);
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
+      assert.notEqual(sample(text, name), undefined, name);
+    }
+    assert.match(text, /replica="test-replica"/);
+  });
+
+  it('answers 404 for other paths on the metrics port', async () => {
+    assert.equal((await fetch(replica.metricsUrl.replace('/metrics', '/other'))).status, 404);
+  });
+
+  it('passes promtool check metrics on a real scrape', async (t) => {
+    const which = spawnSync('sh', ['-c', 'command -v promtool']);
+    if (which.status !== 0) {
+      // CI installs promtool; only a developer machine without it may skip.
+      assert.ok(!process.env.CI, 'promtool is missing in CI');
+      t.skip('promtool not installed');
+      return;
+    }
+    const text = await scrape(replica);
+    const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(out.trim(), '', `promtool reported: ${out}`);
+  });
+});
+
+describe('the client_ip label', () => {
+  const addresses = Array.from({ length: 10_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+
+  it('stays capped with 10,000 distinct forwarded addresses when TRUST_PROXY is set', async () => {
+    const replica = await startTestReplica({ TRUST_PROXY: 'true', CLIENT_IP_LABEL_LIMIT: '100' });
+    try {
+      await mapConcurrent(addresses, 32, async (ip) => {
+        const res = await fetch(`${replica.url}/healthz`, { headers: { 'x-forwarded-for': `${ip}, 127.0.0.1` } });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      });
+      const text = await scrapeWhen(
+        replica,
+        (t) => sample(t, 'mnist_client_requests_total', { client_ip: 'other' }) === 9_900,
+      );
+      assert.equal(seriesCount(text, 'mnist_client_requests_total'), 101);
+      assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: addresses[0]! }), 1);
+      assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: 'other' }), 9_900);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('ignores X-Forwarded-For when TRUST_PROXY is not set', async () => {
+    const replica = await startTestReplica();
+    try {
+      for (const ip of addresses.slice(0, 50))
+        await (await fetch(`${replica.url}/healthz`, { headers: { 'x-forwarded-for': ip } })).text();
+      const text = await scrapeWhen(
+        replica,
+        (t) => sample(t, 'mnist_client_requests_total', { client_ip: '127.0.0.1' }) === 50,
+      );
+      assert.equal(seriesCount(text, 'mnist_client_requests_total'), 1);
+      assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: '127.0.0.1' }), 50);
+    } finally {
+      await replica.stop();
+    }
+  });
+});
