@@ -28,7 +28,10 @@ describe('micro-batching', () => {
       answers.map((a) => a.prediction.digit),
       [1, 2, 3, 4],
     );
-    assert.ok(answers.every((a) => a.batchSize === 4));
+    assert.ok(
+      answers.every((a) => a.batchSize === 4),
+      'answers.every((a) => a.batchSize === 4)',
+    );
   });
 
   it('runs a partial batch when the oldest input reaches the deadline', async () => {

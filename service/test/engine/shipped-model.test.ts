@@ -33,7 +33,10 @@ describe('the shipped model', () => {
       answers.map((a) => a.digit),
       known.map((d) => d.label),
     );
-    assert.ok(answers.every((a) => a.confidence > 0.5));
+    assert.ok(
+      answers.every((a) => a.confidence > 0.5),
+      'answers.every((a) => a.confidence > 0.5)',
+    );
   });
 
   it('leaks no tensors over thousands of predictions of every batch size', () => {

@@ -93,9 +93,12 @@ describe('the inference API over real HTTP', () => {
     assert.equal(res.status, 200);
     const body = (await res.json()) as Answer;
     assert.equal(body.digit, d!.label);
-    assert.ok(body.confidence > 0.5 && body.confidence <= 1);
+    assert.ok(body.confidence > 0.5 && body.confidence <= 1, 'body.confidence > 0.5 && body.confidence <= 1');
     assert.equal(body.probabilities.length, 10);
-    assert.ok(Math.abs(body.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+    assert.ok(
+      Math.abs(body.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-3,
+      'Math.abs(body.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-3',
+    );
     assert.equal(body.replica, 'test-replica');
     assert.equal(body.input_form, 'multipart');
     for (const key of ['preprocess_ms', 'inference_ms', 'model_version', 'backend']) assert.ok(key in body, key);
@@ -162,7 +165,7 @@ describe('the inference API over real HTTP', () => {
       type: 'image/png',
     }));
     assert.ok(httpAccuracy >= modelAccuracy - 0.004, `HTTP ${httpAccuracy} vs model ${modelAccuracy}`);
-    assert.ok(httpAccuracy >= 0.98);
+    assert.ok(httpAccuracy >= 0.98, 'httpAccuracy >= 0.98');
   });
 
   describe('real-world variants of the same digits: at least 97% correct', () => {
@@ -287,7 +290,7 @@ describe('the inference API over real HTTP', () => {
     assert.equal(typeof model.parameters, 'number');
     assert.equal(typeof (model.evaluation as { accuracy: number }).accuracy, 'number');
     const index = (await (await fetch(`${replica.url}/`)).json()) as { endpoints: Record<string, string> };
-    assert.ok('POST /predict' in index.endpoints);
+    assert.ok('POST /predict' in index.endpoints, "'POST /predict' in index.endpoints");
     const doc = (await (await fetch(`${replica.url}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
@@ -298,7 +301,7 @@ describe('the inference API over real HTTP', () => {
     assert.match(await page.text(), /swagger-ui-bundle\.js/);
     const bundle = await fetch(`${replica.url}/docs/swagger-ui-bundle.js`);
     assert.equal(bundle.status, 200);
-    assert.ok((await bundle.arrayBuffer()).byteLength > 100_000);
+    assert.ok((await bundle.arrayBuffer()).byteLength > 100_000, '(await bundle.arrayBuffer()).byteLength > 100_000');
   });
 
   it('does not expose metrics on the API port', async () => {

@@ -48,7 +48,10 @@ describe('graceful shutdown', () => {
       answers.map((a) => a.status),
       new Array(12).fill(200),
     );
-    assert.ok(answers.every((a) => a.digit === d!.label));
+    assert.ok(
+      answers.every((a) => a.digit === d!.label),
+      'answers.every((a) => a.digit === d!.label)',
+    );
     assert.equal(await exited, 0);
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'no new connections after shutdown');
   });

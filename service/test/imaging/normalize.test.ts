@@ -67,12 +67,12 @@ describe('MNIST-style normalisation', () => {
     const canvas = greyImage(90, 70);
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) canvas.data[(40 + y) * 90 + 55 + x] = digit[y * 28 + x]!;
     const out = normalizeDigit(canvas);
-    assert.ok(meanAbsDiff(out.data, digit) < 3);
+    assert.ok(meanAbsDiff(out.data, digit) < 3, 'meanAbsDiff(out.data, digit) < 3');
   });
 
   it('thickens a hairline stroke drawn on a large canvas so it survives scaling down', () => {
     const thin = rectangle(600, 600, { x: 290, y: 50, w: 4, h: 500 });
-    assert.ok(strokeWidth(thin) < 5);
+    assert.ok(strokeWidth(thin) < 5, 'strokeWidth(thin) < 5');
     const out = normalizeDigit(thin);
     const bright = out.data.filter((v) => v > 127).length;
     assert.ok(bright >= 20 * 2, `only ${bright} bright pixels: the stroke vanished`);
@@ -86,7 +86,10 @@ describe('MNIST-style normalisation', () => {
   });
 
   it('returns an all-zero field for a blank picture', () => {
-    assert.ok(normalizeDigit(greyImage(30, 30, new Float32Array(900).fill(255))).data.every((v) => v === 0));
+    assert.ok(
+      normalizeDigit(greyImage(30, 30, new Float32Array(900).fill(255))).data.every((v) => v === 0),
+      'normalizeDigit(greyImage(30, 30, new Float32Array(900).fill(255))).data.every((v) => v === 0)',
+    );
   });
 
   it('area-resamples exactly: a 2x2 block averages to one pixel', () => {

@@ -76,15 +76,21 @@ describe('Prometheus metrics', () => {
     assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: '127.0.0.1' }), 6);
     assert.equal(sample(text, 'mnist_inflight_requests'), 0);
     assert.ok(sample(text, 'mnist_http_received_bytes_total')! > 4 * 200, 'bodies and headers received');
-    assert.ok(sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100);
-    assert.ok(sample(text, 'mnist_api_runtime_seconds')! > 0);
-    assert.ok(sample(text, 'mnist_api_time_per_pixel_seconds')! > 0);
+    assert.ok(
+      sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100,
+      "sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100",
+    );
+    assert.ok(sample(text, 'mnist_api_runtime_seconds')! > 0, "sample(text, 'mnist_api_runtime_seconds')! > 0");
+    assert.ok(
+      sample(text, 'mnist_api_time_per_pixel_seconds')! > 0,
+      "sample(text, 'mnist_api_time_per_pixel_seconds')! > 0",
+    );
     assert.equal(
       sample(text, 'mnist_model_info', { backend: replica.engine.backend, model: replica.engine.card.name }),
       1,
     );
     assert.equal(sample(text, 'mnist_build_info', { node_version: process.version }), 1);
-    assert.ok(sample(text, 'mnist_tfjs_tensors')! > 0);
+    assert.ok(sample(text, 'mnist_tfjs_tensors')! > 0, "sample(text, 'mnist_tfjs_tensors')! > 0");
     for (const name of [
       'process_cpu_seconds_total',
       'process_resident_memory_bytes',

@@ -49,7 +49,10 @@ describe('training', () => {
     const inkIn = digit.reduce((s, v) => s + v / 255, 0);
     const inkOut = out.reduce((s, v) => s + v, 0);
     assert.ok(Math.abs(inkOut - inkIn) / inkIn < 0.3, `ink ${inkIn} became ${inkOut}`);
-    assert.ok(out.every((v) => v >= 0 && v <= 1));
+    assert.ok(
+      out.every((v) => v >= 0 && v <= 1),
+      'out.every((v) => v >= 0 && v <= 1)',
+    );
     const identity = new Float32Array(784);
     augmentDigit(digit, identity, 0, seededRandom(9), { maxRotationDeg: 0, maxScale: 0, maxShiftPx: 0 });
     assert.ok(
