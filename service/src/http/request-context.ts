@@ -12,6 +12,7 @@ import { ApiError, type ErrorBody } from './api-error.ts';
 import { clientIp } from './client-ip.ts';
 import { toApiError } from './error-mapping.ts';
 
+const PROBES = new Set(['/healthz', '/readyz']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
@@ -90,6 +91,8 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
       };
       if (error && error.status >= 500) logger.error({ ...log, err: cause }, error.message);
       else if (error) logger.info(log, error.message);
+      // Health probes arrive every few seconds from Docker and load balancers: keep them out of info.
+      else if (PROBES.has(route)) logger.debug(log, 'probe');
       else logger.info(log, 'request');
       telemetry.requestFinished({
         method: ctx.method,

@@ -1,0 +1,33 @@
+# The inference service image: TypeScript compiled in a build stage, then a slim runtime with
+# production dependencies only, run as the unprivileged `node` user.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY service/src service/src
+RUN npx tsc -p tsconfig.build.json
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# @tensorflow/tfjs-node is optional: where its libtensorflow download works the native backend is
+# used, where it does not the install still succeeds and the service runs on wasm.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production PORT=8000 METRICS_PORT=18000
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY --from=build /app/dist/service/src ./service/src
+COPY service/model ./service/model
+USER node
+EXPOSE 8000 18000
+HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node runs as PID 1 and handles SIGTERM/SIGINT itself (drain, then exit 0); compose adds `init`
+# to reap any child process.
+CMD ["node", "service/src/main.js"]

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Makes sure every image the cluster uses exists locally. An image that can be pulled is pulled;
+# where no container registry is reachable, a stand-in is built under the same name from Debian
+# packages (see DESIGN.md), matching the official image's binary paths, config paths, user and
+# entrypoint. Grafana has no Debian package: it gets no stand-in and is checked statically.
+# The Debian root filesystem is cached outside the clone ($STANDIN_CACHE) so reruns are fast.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cache=${STANDIN_CACHE:-/var/cache/mnist-cluster}
+base=mnist-standin/debian:bookworm
+mkdir -p "$cache"
+
+# The image names, read from the project's own files so they cannot drift.
+node_image=$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)
+prom_image=$(sed -n 's/^ *image: *\(prom\/prometheus:.*\)$/\1/p' compose.yaml | head -1)
+exporter_image=$(sed -n 's/^ *image: *\(prom\/node-exporter:.*\)$/\1/p' compose.yaml | head -1)
+
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+pullable() { timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
+
+debian_base() {
+  have "$base" && return
+  local tar="$cache/bookworm-minbase.tar"
+  if [ ! -s "$tar" ]; then
+    local mirror root
+    mirror=$(grep -h -m1 -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' || true)
+    [ -n "$mirror" ] || mirror=$(grep -h -m1 -E '^deb ' /etc/apt/sources.list | awk '{print $2}')
+    root=$(mktemp -d)
+    debootstrap --variant=minbase bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1
+    # Point the image's apt at the same mirror and drop the host's package cache.
+    echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+    tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$root"
+  fi
+  docker import "$tar" "$base" >/dev/null
+}
+
+build() { # name, then a Dockerfile on stdin; the build context is $ctx
+  docker build -q -t "$1" -f - "$ctx" >/dev/null
+}
+
+ctx=$(mktemp -d)
+trap 'rm -rf "$ctx"' EXIT
+
+if ! have "$node_image" && ! pullable "$node_image"; then
+  debian_base
+  # This machine's Node.js and npm, placed where the official image has them, plus the CA bundle
+  # that TLS to the npm registry needs here (a gateway re-signs it); never in the project's image.
+  cp "$(command -v node)" "$ctx/node"
+  cp -r "$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")" "$ctx/npm"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+  build "$node_image" <<'DOCKERFILE'
+FROM mnist-standin/debian:bookworm
+COPY node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
+ && printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' > /usr/local/etc/npmrc
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]
+DOCKERFILE
+  echo "built stand-in $node_image"
+fi
+
+if ! have "$prom_image" && ! pullable "$prom_image"; then
+  debian_base
+  build "$prom_image" <<'DOCKERFILE'
+FROM mnist-standin/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wget \
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus && chown nobody:nogroup /prometheus
+USER nobody
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+DOCKERFILE
+  echo "built stand-in $prom_image"
+fi
+
+if ! have "$exporter_image" && ! pullable "$exporter_image"; then
+  debian_base
+  build "$exporter_image" <<'DOCKERFILE'
+FROM mnist-standin/debian:bookworm
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-node-exporter wget \
+ && rm -rf /var/lib/apt/lists/* && ln -s /usr/bin/prometheus-node-exporter /bin/node_exporter
+USER nobody
+EXPOSE 9100
+ENTRYPOINT ["/bin/node_exporter"]
+DOCKERFILE
+  echo "built stand-in $exporter_image"
+fi

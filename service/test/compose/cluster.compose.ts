@@ -1,0 +1,209 @@
+/**
+ * Tier 2: the real compose stack on a real Docker engine. Builds the service image, starts the
+ * cluster, sends real digits to both replicas through the host ports, and checks through
+ * Prometheus's HTTP API that both are scraped, labelled and limited to one CPU; stops one replica
+ * and brings it back; tears everything down. Needs `docker compose` and the images (real or the
+ * stand-ins of scripts/ci/standin-images.sh).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { digits, encodeDigit } from '../helpers.ts';
+
+const run = promisify(execFile);
+const PROMETHEUS = 'http://127.0.0.1:9090';
+const REPLICAS = [
+  { name: 'mnist-1', api: 'http://127.0.0.1:8000' },
+  { name: 'mnist-2', api: 'http://127.0.0.1:9000' },
+] as const;
+const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
+
+// The test's own Grafana admin password, so its API can be asked as admin where Grafana runs.
+const GRAFANA_PASSWORD = `test-${process.pid}-${Date.now()}`;
+
+async function compose(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', ['compose', ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, GRAFANA_ADMIN_PASSWORD: GRAFANA_PASSWORD },
+  });
+  return stdout;
+}
+
+/** Every datasource reference in a dashboard: objects with a `datasource` field. */
+function datasourceUids(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => datasourceUids(n, out));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'datasource' && value && typeof value === 'object' && 'uid' in value) out.push(String(value.uid));
+      else datasourceUids(value, out);
+    }
+  }
+  return out;
+}
+
+async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+async function health(): Promise<Record<string, string>> {
+  const out = await compose('ps', '--all', '--format', 'json');
+  const rows = out.trim().startsWith('[')
+    ? (JSON.parse(out) as object[])
+    : out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as object);
+  return Object.fromEntries(
+    rows.map((r) => {
+      const row = r as { Service: string; Health: string; State: string };
+      return [row.Service, row.Health || row.State];
+    }),
+  );
+}
+
+interface PromResult {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+async function query(expr: string): Promise<PromResult[]> {
+  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { status: string; data: { result: PromResult[] } };
+  assert.equal(body.status, 'success', `query failed: ${expr}`);
+  return body.data.result;
+}
+
+const byReplica = (results: PromResult[]) =>
+  Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));
+
+async function predict(api: string, bytes: Buffer): Promise<{ digit: number; replica: string }> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'digit.png');
+  const res = await fetch(`${api}/predict`, { method: 'POST', body: form });
+  assert.equal(res.status, 200);
+  return (await res.json()) as { digit: number; replica: string };
+}
+
+describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
+  let withGrafana = false;
+
+  before(async () => {
+    await run('docker', ['image', 'inspect', GRAFANA_IMAGE]).then(
+      () => (withGrafana = true),
+      () => (withGrafana = false),
+    );
+    await compose('build', '--quiet');
+    const services = ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
+    await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
+  });
+
+  after(async () => {
+    await compose('down', '--volumes', '--remove-orphans', '--timeout', '20');
+    assert.equal((await compose('ps', '--all', '--quiet')).trim(), '', 'docker compose down left containers behind');
+  });
+
+  it('has every service healthy', async () => {
+    const states = await health();
+    for (const service of ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus'])
+      assert.equal(states[service], 'healthy', service);
+  });
+
+  it('answers real digits correctly on both replicas, each naming itself', async () => {
+    const sample = digits(20, 500);
+    for (const replica of REPLICAS) {
+      let correct = 0;
+      for (const d of sample) {
+        const answer = await predict(replica.api, await encodeDigit(d.pixels));
+        assert.equal(answer.replica, replica.name);
+        if (answer.digit === d.label) correct++;
+      }
+      assert.ok(correct >= 19, `${replica.name}: ${correct}/20 correct`);
+    }
+  });
+
+  it('is scraped by Prometheus: both replicas and node-exporter up', async () => {
+    await waitFor('all targets up', 60, async () => {
+      const up = await query('up');
+      const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);
+      return ['mnist-1', 'mnist-2', 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
+    });
+  });
+
+  it("labels each replica's series with its replica name", async () => {
+    const counts = await waitFor('predictions counted per replica', 30, async () => {
+      const values = byReplica(
+        await query('sum by (replica) (mnist_http_requests_total{route="/predict",status="200"})'),
+      );
+      return values['mnist-1']! >= 20 && values['mnist-2']! >= 20 ? values : undefined;
+    });
+    assert.deepEqual(Object.keys(counts).sort(), ['mnist-1', 'mnist-2']);
+    const info = await query('mnist_model_info');
+    assert.deepEqual(info.map((r) => r.metric.replica).sort(), ['mnist-1', 'mnist-2']);
+  });
+
+  it('reports a CPU limit of 1 core read from inside each container', async () => {
+    const limits = byReplica(await query('mnist_container_cpu_limit_cores'));
+    assert.deepEqual(limits, { 'mnist-1': 1, 'mnist-2': 1 });
+  });
+
+  it('keeps serving on one replica while the other is stopped, and brings it back with compose start', async () => {
+    await compose('stop', 'mnist-2');
+    const [d] = digits(1, 42);
+    const png = await encodeDigit(d!.pixels);
+    assert.equal((await predict(REPLICAS[0].api, png)).digit, d!.label);
+    await assert.rejects(fetch(`${REPLICAS[1].api}/healthz`));
+    await waitFor('Prometheus to see mnist-2 down', 60, async () => {
+      const up = byReplica(await query('up{job="mnist"}'));
+      return up['mnist-2'] === 0 && up['mnist-1'] === 1 ? true : undefined;
+    });
+    await compose('start', 'mnist-2');
+    await waitFor('mnist-2 healthy again', 120, async () =>
+      (await health())['mnist-2'] === 'healthy' ? true : undefined,
+    );
+    assert.equal((await predict(REPLICAS[1].api, png)).replica, 'mnist-2');
+    await waitFor('Prometheus to see mnist-2 up', 60, async () =>
+      byReplica(await query('up{job="mnist"}'))['mnist-2'] === 1 ? true : undefined,
+    );
+  });
+
+  it('provisions Grafana: the datasource uid every dashboard uses exists', async () => {
+    const datasources = parseYaml(readFileSync('grafana/provisioning/datasources/prometheus.yml', 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
+    const uids = datasources.datasources.map((d) => d.uid);
+    const provider = parseYaml(readFileSync('grafana/provisioning/dashboards/provider.yml', 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    assert.equal(provider.providers[0]!.options.path, '/var/lib/grafana/dashboards');
+    for (const file of readdirSync('grafana/dashboards').filter((f) => f.endsWith('.json'))) {
+      const dashboard = JSON.parse(readFileSync(join('grafana/dashboards', file), 'utf8')) as unknown;
+      for (const uid of datasourceUids(dashboard)) {
+        assert.ok(uids.includes(uid) || uid.startsWith('$'), `${file} uses datasource uid ${uid}`);
+      }
+    }
+    if (withGrafana) {
+      const res = await fetch('http://127.0.0.1:3000/api/health');
+      assert.equal(res.status, 200);
+      const sources = (await (await fetch('http://127.0.0.1:3000/api/datasources/uid/prometheus')).json()) as {
+        uid: string;
+      };
+      assert.equal(sources.uid, 'prometheus');
+    }
+  });
+});

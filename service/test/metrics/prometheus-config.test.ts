@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+
+interface ScrapeConfig {
+  job_name: string;
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+}
+
+describe('prometheus/prometheus.yml', () => {
+  it('passes promtool check config', (t) => {
+    if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) {
+      assert.ok(!process.env.CI, 'promtool is missing in CI');
+      t.skip('promtool not installed');
+      return;
+    }
+    const out = execFileSync('promtool', ['check', 'config', 'prometheus/prometheus.yml'], { encoding: 'utf8' });
+    assert.match(out, /SUCCESS/);
+  });
+
+  it('scrapes both replicas under their replica names, node-exporter and itself', () => {
+    const config = parseYaml(readFileSync('prometheus/prometheus.yml', 'utf8')) as { scrape_configs: ScrapeConfig[] };
+    const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs]));
+    const replicas = jobs.mnist!.map((s) => [s.targets[0], s.labels?.replica, s.labels?.api_port]);
+    assert.deepEqual(replicas, [
+      ['mnist-1:18000', 'mnist-1', '8000'],
+      ['mnist-2:18000', 'mnist-2', '9000'],
+    ]);
+    assert.deepEqual(jobs.node![0]!.targets, ['node-exporter:9100']);
+    assert.ok(jobs.prometheus, 'Prometheus scrapes itself');
+  });
+});
