@@ -126,15 +126,18 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
 
   it('answers real digits correctly on both replicas, each naming itself', async () => {
     const sample = digits(20, 500);
+    const correct: Record<string, number> = {};
     for (const replica of REPLICAS) {
-      let correct = 0;
+      correct[replica.name] = 0;
       for (const d of sample) {
         const answer = await predict(replica.api, await encodeDigit(d.pixels));
         assert.equal(answer.replica, replica.name);
-        if (answer.digit === d.label) correct++;
+        if (answer.digit === d.label) correct[replica.name]!++;
       }
-      assert.ok(correct >= 19, `${replica.name}: ${correct}/20 correct`);
     }
+    // The model's test accuracy is above 99%: at most one miss in twenty.
+    for (const replica of REPLICAS)
+      assert.ok(correct[replica.name]! >= 19, `${replica.name}: ${correct[replica.name]}/20`);
   });
 
   it('is scraped by Prometheus: both replicas and node-exporter up', async () => {
