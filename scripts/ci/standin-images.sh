@@ -37,15 +37,18 @@ debian_base() {
   docker import "$tar" "$base" >/dev/null
 }
 
+missing() { ! have "$1" && ! pullable "$1"; }
+
 build() { # name, then a Dockerfile on stdin; the build context is $ctx
+  debian_base
   docker build -q -t "$1" -f - "$ctx" >/dev/null
+  echo "built stand-in $1"
 }
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 
-if ! have "$node_image" && ! pullable "$node_image"; then
-  debian_base
+if missing "$node_image"; then
   # This machine's Node.js and npm, placed where the official image has them, plus the CA bundle
   # that TLS to the npm registry needs here (a gateway re-signs it); never in the project's image.
   cp "$(command -v node)" "$ctx/node"
@@ -63,11 +66,9 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CMD ["node"]
 DOCKERFILE
-  echo "built stand-in $node_image"
 fi
 
-if ! have "$prom_image" && ! pullable "$prom_image"; then
-  debian_base
+if missing "$prom_image"; then
   build "$prom_image" <<'DOCKERFILE'
 FROM mnist-standin/debian:bookworm
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wget \
@@ -78,11 +79,9 @@ EXPOSE 9090
 ENTRYPOINT ["/bin/prometheus"]
 CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
 DOCKERFILE
-  echo "built stand-in $prom_image"
 fi
 
-if ! have "$exporter_image" && ! pullable "$exporter_image"; then
-  debian_base
+if missing "$exporter_image"; then
   build "$exporter_image" <<'DOCKERFILE'
 FROM mnist-standin/debian:bookworm
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-node-exporter wget \
@@ -91,5 +90,4 @@ USER nobody
 EXPOSE 9100
 ENTRYPOINT ["/bin/node_exporter"]
 DOCKERFILE
-  echo "built stand-in $exporter_image"
 fi

@@ -1,5 +1,6 @@
 /**
- * `npm run train [-- --out DIR --epochs N --seed N --batch-size N --limit N --no-augment]`
+ * `npm run train [-- --out DIR --epochs N --clean-epochs N --seed N --batch-size N --learning-rate X
+ *                   --limit N --no-augment --init DIR --backend NAME]`
  * Trains the CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
  * images and writes model.json, weights.bin and the model card metadata.json to DIR.
  */
@@ -9,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_DIR } from '../src/engine/model-card.ts';
-import { modelSaver } from '../src/engine/model-files.ts';
+import { loadModel, modelSaver } from '../src/engine/model-files.ts';
 import { MNIST_INPUT_SHAPE } from '../src/imaging/mnist-input.ts';
 import { ARCHITECTURE_NAME, buildModel } from './architecture.ts';
 import { evaluate, measureInferenceCost } from './evaluate.ts';
@@ -26,6 +27,9 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: String(DEFAULT_RECIPE.seed) },
     limit: { type: 'string' },
     'no-augment': { type: 'boolean', default: false },
+    'clean-epochs': { type: 'string', default: String(DEFAULT_RECIPE.cleanEpochs) },
+    init: { type: 'string' },
+    'learning-rate': { type: 'string', default: String(DEFAULT_RECIPE.learningRate) },
     backend: { type: 'string' },
   },
 });
@@ -43,13 +47,22 @@ const recipe: Recipe = {
   seed: positiveInt('seed', args.seed),
   limit: args.limit === undefined ? null : positiveInt('limit', args.limit),
   augment: args['no-augment'] ? null : DEFAULT_RECIPE.augment,
+  cleanEpochs: Number(args['clean-epochs']),
+  learningRate: Number(args['learning-rate']),
 };
+if (!(recipe.learningRate > 0 && recipe.learningRate < 1)) {
+  throw new Error(`--learning-rate must be a number between 0 and 1, got "${args['learning-rate']}"`);
+}
+if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cleanEpochs > recipe.epochs) {
+  throw new Error(`--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
+}
 const outDir = resolve(args.out);
 
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
 const testSet = loadMnist('test');
-const model = buildModel(recipe.seed);
+// --init continues from a saved model (fine-tuning); otherwise fresh seeded weights.
+const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed);
 console.log(
   `backend ${backend}; ${model.countParams()} parameters; training on ${recipe.limit ?? trainSet.count} images`,
 );
@@ -97,6 +110,7 @@ const card = {
   },
   recipe: {
     ...recipe,
+    init: args.init ?? null,
     optimizer: 'adam',
     loss: 'categorical cross-entropy',
     dropout: 0.3,

@@ -13,17 +13,20 @@ export interface Recipe {
   learningRateDecay: number;
   /** null trains on the images as they are. */
   augment: AugmentRange | null;
+  /** The last epochs see the images as they are: the model settles on the real distribution. */
+  cleanEpochs: number;
   seed: number;
   /** Train on the first `limit` images only (quick checks); null = all. */
   limit: number | null;
 }
 
 export const DEFAULT_RECIPE: Recipe = {
-  epochs: 12,
+  epochs: 14,
   batchSize: 128,
   learningRate: 1e-3,
   learningRateDecay: 0.72,
   augment: DEFAULT_AUGMENT,
+  cleanEpochs: 2,
   seed: 42,
   limit: null,
 };
@@ -74,12 +77,13 @@ export function train(
   for (let epoch = 1; epoch <= recipe.epochs; epoch++) {
     setLearningRate(optimizer, learningRate);
     const order = shuffledIndices(count, random);
+    const augment = epoch <= recipe.epochs - recipe.cleanEpochs ? recipe.augment : null;
     let lossSum = 0;
     for (let b = 0; b < batches; b++) {
       for (let i = 0; i < recipe.batchSize; i++) {
         const index = order[b * recipe.batchSize + i] as number;
         const src = data.images.subarray(index * MNIST_PIXELS, (index + 1) * MNIST_PIXELS);
-        if (recipe.augment) augmentDigit(src, xsBuffer, i * MNIST_PIXELS, random, recipe.augment);
+        if (augment) augmentDigit(src, xsBuffer, i * MNIST_PIXELS, random, augment);
         else bytesToModelInput(src, xsBuffer.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS));
         labels[i] = data.labels[index] as number;
       }
