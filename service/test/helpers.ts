@@ -29,13 +29,13 @@ export interface Digit {
   pixels: Uint8Array;
 }
 
-export function digits(count: number, offset = 0): Digit[] {
+/** `count` test digits from `offset`, every `stride`-th (a stride spreads a sample over the set). */
+export function digits(count: number, offset = 0, stride = 1): Digit[] {
   const test = mnistTest();
-  return Array.from({ length: count }, (_, i) => ({
-    index: offset + i,
-    label: test.labels[offset + i]!,
-    pixels: imageAt(test, offset + i),
-  }));
+  return Array.from({ length: count }, (_, i) => {
+    const index = (offset + i * stride) % test.count;
+    return { index, label: test.labels[index]!, pixels: imageAt(test, index) };
+  });
 }
 
 export function encodeDigit(pixels: ArrayLike<number>, mime: EncodableMime = 'image/png', side = 28): Promise<Buffer> {

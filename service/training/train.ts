@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_DIR } from '../src/engine/model-card.ts';
+import { DEFAULT_MODEL_DIR, readModelCard } from '../src/engine/model-card.ts';
 import { loadModel, modelSaver } from '../src/engine/model-files.ts';
 import { MNIST_INPUT_SHAPE } from '../src/imaging/mnist-input.ts';
 import { ARCHITECTURE_NAME, buildModel } from './architecture.ts';
@@ -61,8 +61,10 @@ const outDir = resolve(args.out);
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
 const testSet = loadMnist('test');
-// --init continues from a saved model (fine-tuning); otherwise fresh seeded weights.
+// --init continues from a saved model (fine-tuning); otherwise fresh seeded weights. The card
+// keeps the starting model's own recipe and training, so the lineage stays reproducible.
 const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed);
+const initCard = args.init ? await readModelCard(resolve(args.init)) : null;
 console.log(
   `backend ${backend}; ${model.countParams()} parameters; training on ${recipe.limit ?? trainSet.count} images`,
 );
@@ -110,7 +112,9 @@ const card = {
   },
   recipe: {
     ...recipe,
-    init: args.init ?? null,
+    init: initCard
+      ? { model: `${initCard.name}@${initCard.version}`, recipe: initCard.recipe, training: initCard.training }
+      : null,
     optimizer: 'adam',
     loss: 'categorical cross-entropy',
     dropout: 0.3,

@@ -97,7 +97,7 @@ export function createPayloadReader(maxBodyBytes: number) {
   };
 }
 
-/** Runs a koa-body parser, turning its errors into ours (413 stays 413, the rest are 400). */
+/** Runs a koa-body parser, turning its errors into ours (sizes are 413, the rest 400). */
 async function parseWith(
   parser: ReturnType<typeof koaBody>,
   ctx: Context,
@@ -108,13 +108,16 @@ async function parseWith(
     await parser(ctx, async () => {});
   } catch (err) {
     const e = err as { status?: number; httpCode?: number; message?: string };
-    if ((e.status ?? e.httpCode) === 413 || /maxFileSize|maxTotalFileSize|exceeded|too large/i.test(e.message ?? '')) {
-      throw new ApiError(413, 'payload_too_large', 'the request body is larger than the limit');
-    }
-    throw new ApiError(400, code, `${message}: ${e.message ?? 'unknown error'}`);
+    const text = e.message ?? 'unknown error';
+    // formidable reports too many files or fields with HTTP code 413 as well; they are 400s here.
+    if (/maxFiles\b/.test(text)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
+    if (/maxFields\b/.test(text)) throw new ApiError(400, 'too_many_fields', 'the form has too many fields');
+    if ((e.status ?? e.httpCode) === 413) throw tooLarge();
+    throw new ApiError(400, code, `${message}: ${text}`);
   }
 }
 
-export function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `the request body is larger than the limit of ${limit} bytes`);
+function tooLarge(limit?: number): ApiError {
+  const what = limit === undefined ? 'the limit' : `the limit of ${limit} bytes`;
+  return new ApiError(413, 'payload_too_large', `the request body is larger than ${what}`);
 }
