@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { queriesOf } from '../../../grafana/src/builder.ts';
+import { DASHBOARDS } from '../../../grafana/src/dashboards.ts';
 import { digits, encodeDigit } from '../helpers.ts';
 
 const run = promisify(execFile);
@@ -163,6 +165,49 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   it('reports a CPU limit of 1 core read from inside each container', async () => {
     const limits = byReplica(await query('mnist_container_cpu_limit_cores'));
     assert.deepEqual(limits, { 'mnist-1': 1, 'mnist-2': 1 });
+  });
+
+  it('answers every dashboard query and every recording rule with data, per replica where the panel is', async () => {
+    // Good and bad requests on both replicas, so rates, ratios and rejections all have series.
+    const sample = digits(30, 700);
+    for (const replica of REPLICAS) {
+      for (const d of sample) await predict(replica.api, await encodeDigit(d.pixels));
+      await fetch(`${replica.api}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: 'not an image',
+      });
+    }
+    const rules = readdirSync('prometheus/rules').flatMap((file) =>
+      (
+        parseYaml(readFileSync(join('prometheus/rules', file), 'utf8')) as {
+          groups: { rules: { record?: string }[] }[];
+        }
+      ).groups
+        .flatMap((g) => g.rules)
+        .flatMap((r) => (r.record ? [{ name: `rule ${r.record}`, expr: r.record, perReplica: true }] : [])),
+    );
+    const panels = Object.values(DASHBOARDS).flatMap((spec) =>
+      queriesOf(spec).map(({ panel, query }) => ({
+        name: `${spec.uid} / ${panel.title}`,
+        expr: query.expr.replaceAll('$replica', '.*').replaceAll('$__rate_interval', '1m'),
+        perReplica: panel.perReplica === true,
+      })),
+    );
+    let empty: string[] = [];
+    await waitFor('every query to return data', 90, async () => {
+      empty = [];
+      for (const check of [...rules, ...panels]) {
+        const result = await query(check.expr);
+        const replicas = new Set(result.map((r) => r.metric.replica));
+        if (result.length === 0) empty.push(`${check.name}: no data`);
+        else if (check.perReplica && !(replicas.has('mnist-1') && replicas.has('mnist-2'))) {
+          empty.push(`${check.name}: only ${[...replicas].join(', ')}`);
+        }
+      }
+      return empty.length === 0 ? true : undefined;
+    }).catch(() => undefined);
+    assert.deepEqual(empty, [], 'queries without data after 90 s of trying');
   });
 
   it('keeps serving on one replica while the other is stopped, and brings it back with compose start', async () => {

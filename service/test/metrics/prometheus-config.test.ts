@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
@@ -10,14 +10,30 @@ interface ScrapeConfig {
 }
 
 describe('prometheus/prometheus.yml', () => {
-  it('passes promtool check config', (t) => {
+  const promtool = (t: { skip: (why: string) => void }, ...args: string[]): string | null => {
     if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) {
       assert.ok(!process.env.CI, 'promtool is missing in CI');
       t.skip('promtool not installed');
-      return;
+      return null;
     }
-    const out = execFileSync('promtool', ['check', 'config', 'prometheus/prometheus.yml'], { encoding: 'utf8' });
-    assert.match(out, /SUCCESS/);
+    return execFileSync('promtool', args, { encoding: 'utf8' });
+  };
+
+  it('passes promtool check config (which also loads the rule files)', (t) => {
+    const out = promtool(t, 'check', 'config', 'prometheus/prometheus.yml');
+    if (out !== null) assert.match(out, /SUCCESS: \d+ rules found/);
+  });
+
+  it('has rules that pass promtool check rules', (t) => {
+    const files = readdirSync('prometheus/rules').map((f) => `prometheus/rules/${f}`);
+    const out = promtool(t, 'check', 'rules', ...files);
+    if (out !== null) assert.equal(out.match(/SUCCESS/g)?.length, files.length);
+  });
+
+  it('has alerts that fire on crafted series and stay quiet on healthy ones (promtool test rules)', (t) => {
+    const tests = readdirSync('prometheus/tests').map((f) => `prometheus/tests/${f}`);
+    const out = promtool(t, 'test', 'rules', ...tests);
+    if (out !== null) assert.match(out, /SUCCESS/);
   });
 
   it('scrapes both replicas under their replica names, node-exporter and itself', () => {

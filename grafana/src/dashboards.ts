@@ -1,0 +1,420 @@
+/** The two provisioned dashboards, as code. `npm run dashboards` writes their JSON. */
+import { datasourceVariable, queryVariable, type DashboardSpec, type PanelSpec } from './builder.ts';
+
+const R = 'replica=~"$replica"';
+const RATE = '$__rate_interval';
+
+const perReplica = (spec: Omit<PanelSpec, 'perReplica' | 'type'> & { type?: PanelSpec['type'] }): PanelSpec => ({
+  type: 'timeseries',
+  perReplica: true,
+  ...spec,
+});
+
+/** The comparison table: one row per replica, one column per figure (instant queries merged). */
+const comparisonTable: PanelSpec = {
+  type: 'table',
+  title: 'Replica comparison',
+  description:
+    'One row per replica: throughput, p95 latency, share of failed answers (5xx and 429), CPU used as a share of the limit, and resident memory, all over the last minute.',
+  unit: 'none',
+  width: 24,
+  height: 6,
+  perReplica: true,
+  queries: [
+    { expr: `replica:mnist_requests:rate1m{${R}}`, table: true },
+    { expr: `replica:mnist_latency_seconds:p95_rate1m{${R}}`, table: true },
+    { expr: `replica:mnist_errors:ratio_rate1m{${R}}`, table: true },
+    { expr: `replica:mnist_cpu_limit:ratio_rate1m{${R}}`, table: true },
+    { expr: `sum by (replica) (process_resident_memory_bytes{job="mnist",${R}})`, table: true },
+  ],
+  transformations: [
+    { id: 'merge', options: {} },
+    {
+      id: 'organize',
+      options: {
+        excludeByName: { Time: true },
+        renameByName: {
+          replica: 'Replica',
+          'Value #A': 'Throughput (req/s)',
+          'Value #B': 'p95 latency',
+          'Value #C': 'Error ratio',
+          'Value #D': 'CPU of limit',
+          'Value #E': 'Resident memory',
+        },
+      },
+    },
+  ],
+  fieldConfig: { decimals: 3 },
+  options: { showHeader: true, cellHeight: 'sm' },
+};
+
+export const clusterOverview: DashboardSpec = {
+  uid: 'mnist-cluster-overview',
+  title: 'mnist-cluster: replica comparison',
+  description: 'The two CPU-limited inference replicas side by side and on shared panels, one line per replica.',
+  tags: ['mnist-cluster'],
+  variables: [datasourceVariable, queryVariable('replica', 'Replica', 'label_values(mnist_model_info, replica)')],
+  rows: [
+    {
+      title: 'Status',
+      panels: [
+        {
+          type: 'stat',
+          title: 'Targets up',
+          description:
+            "1 (UP) when Prometheus's last scrape of the target succeeded: both replicas, node-exporter, Prometheus.",
+          unit: 'none',
+          width: 12,
+          height: 5,
+          queries: [{ expr: 'up', legend: '{{job}} {{replica}}' }],
+          fieldConfig: {
+            mappings: [
+              { type: 'value', options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
+            ],
+          },
+          options: { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] } },
+        },
+        {
+          type: 'table',
+          title: 'Model per replica',
+          description: 'The model name, version and tfjs backend each replica serves (mnist_model_info).',
+          unit: 'none',
+          width: 12,
+          height: 5,
+          perReplica: true,
+          queries: [{ expr: `mnist_model_info{${R}}`, table: true }],
+          transformations: [
+            {
+              id: 'organize',
+              options: {
+                excludeByName: { Time: true, Value: true, __name__: true, job: true, instance: true, api_port: true },
+              },
+            },
+          ],
+        },
+        comparisonTable,
+      ],
+    },
+    {
+      title: 'Traffic',
+      panels: [
+        perReplica({
+          title: 'Request rate',
+          description: 'Answered POST /predict requests per second, whatever their status.',
+          unit: 'reqps',
+          width: 8,
+          queries: [{ expr: `replica:mnist_requests:rate1m{${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Error ratio',
+          description:
+            'Share of /predict answers that failed on the server side (5xx, 429) and that the client got wrong (other 4xx).',
+          unit: 'percentunit',
+          width: 8,
+          queries: [
+            { expr: `replica:mnist_errors:ratio_rate1m{${R}}`, legend: 'server {{replica}}' },
+            { expr: `replica:mnist_client_errors:ratio_rate1m{${R}}`, legend: 'client {{replica}}' },
+          ],
+        }),
+        perReplica({
+          title: 'In-flight requests',
+          description: 'Requests being processed right now: above the batch size means requests queue.',
+          unit: 'none',
+          width: 8,
+          queries: [{ expr: `mnist_inflight_requests{${R}}`, legend: '{{replica}}' }],
+        }),
+        {
+          type: 'bargauge',
+          title: 'Requests by client IP (top 10)',
+          description:
+            'API requests per second by client address over the selected replicas (the label is capped; the rest count as "other").',
+          unit: 'reqps',
+          width: 12,
+          queries: [
+            {
+              expr: `topk(10, sum by (client_ip) (rate(mnist_client_requests_total{${R}}[${RATE}])))`,
+              legend: '{{client_ip}}',
+            },
+          ],
+          options: { orientation: 'horizontal', displayMode: 'gradient', reduceOptions: { calcs: ['lastNotNull'] } },
+        },
+        perReplica({
+          title: 'Rejected requests by reason',
+          description: 'Refused /predict requests per second by error code (bad images, wrong pixels, overload ...).',
+          unit: 'reqps',
+          width: 12,
+          stack: true,
+          queries: [
+            {
+              expr: `sum by (replica, reason) (rate(mnist_rejected_requests_total{${R}}[${RATE}]))`,
+              legend: '{{replica}} {{reason}}',
+            },
+          ],
+        }),
+      ],
+    },
+    {
+      title: 'Latency',
+      panels: [
+        perReplica({
+          title: 'Latency p50 / p95 / p99',
+          description: 'Quantiles of /predict latency from the request-duration histogram, per replica.',
+          unit: 's',
+          width: 12,
+          queries: [
+            { expr: `replica:mnist_latency_seconds:p50_rate1m{${R}}`, legend: 'p50 {{replica}}' },
+            { expr: `replica:mnist_latency_seconds:p95_rate1m{${R}}`, legend: 'p95 {{replica}}' },
+            { expr: `replica:mnist_latency_seconds:p99_rate1m{${R}}`, legend: 'p99 {{replica}}' },
+          ],
+        }),
+        perReplica({
+          title: 'Queue wait vs preprocessing vs inference',
+          description:
+            "Mean time of each stage: waiting for the input's batch, decoding + MNIST normalisation, and the model run of its batch.",
+          unit: 's',
+          width: 12,
+          stack: true,
+          queries: [
+            { expr: `replica:mnist_queue_wait_seconds:mean_rate1m{${R}}`, legend: 'queue {{replica}}' },
+            { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
+            { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
+          ],
+        }),
+        perReplica({
+          title: 'Batch size',
+          description: 'Mean number of inputs per model run: micro-batching grows it under concurrent load.',
+          unit: 'none',
+          width: 12,
+          queries: [{ expr: `replica:mnist_batch_size:mean_rate1m{${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Last request run time and time per pixel',
+          description:
+            "The ancestor's figures: the last prediction request's run time, and that divided by its picture's pixels.",
+          unit: 's',
+          width: 12,
+          queries: [
+            { expr: `mnist_api_runtime_seconds{${R}}`, legend: 'run time {{replica}}' },
+            { expr: `mnist_api_time_per_pixel_seconds{${R}}`, legend: 'per pixel {{replica}}' },
+          ],
+        }),
+      ],
+    },
+    {
+      title: 'Resources',
+      panels: [
+        perReplica({
+          title: 'CPU use as share of the limit',
+          description: "Process CPU seconds per second divided by the container's CPU limit (1.0 = the whole quota).",
+          unit: 'percentunit',
+          width: 8,
+          queries: [{ expr: `replica:mnist_cpu_limit:ratio_rate1m{${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'CPU throttling',
+          description: 'Share of CFS periods in which the CPU limit stopped the container: how often the limit bites.',
+          unit: 'percentunit',
+          width: 8,
+          queries: [{ expr: `replica:mnist_cpu_throttled_periods:ratio_rate1m{${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Event-loop lag p99',
+          description: '99th percentile of Node.js event-loop delay: high values mean something blocks the loop.',
+          unit: 's',
+          width: 8,
+          queries: [{ expr: `nodejs_eventloop_lag_p99_seconds{job="mnist",${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Resident memory and limit',
+          description: "The process's resident memory, and the container's memory limit.",
+          unit: 'bytes',
+          width: 8,
+          queries: [
+            { expr: `process_resident_memory_bytes{job="mnist",${R}}`, legend: 'resident {{replica}}' },
+            { expr: `mnist_container_memory_limit_bytes{${R}}`, legend: 'limit {{replica}}' },
+          ],
+        }),
+        perReplica({
+          title: 'Heap used',
+          description: 'V8 heap in use; a steady climb under steady load would be a leak.',
+          unit: 'bytes',
+          width: 8,
+          queries: [{ expr: `nodejs_heap_size_used_bytes{job="mnist",${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Network bytes in / out',
+          description: "Bytes per second moved on the API's connections, headers included.",
+          unit: 'Bps',
+          width: 8,
+          queries: [
+            { expr: `rate(mnist_http_received_bytes_total{${R}}[${RATE}])`, legend: 'in {{replica}}' },
+            { expr: `rate(mnist_http_sent_bytes_total{${R}}[${RATE}])`, legend: 'out {{replica}}' },
+          ],
+        }),
+      ],
+    },
+    {
+      title: 'Predictions',
+      panels: [
+        {
+          type: 'timeseries',
+          title: 'Predictions per digit',
+          description:
+            'Answers per second by predicted digit over the selected replicas: a shift shows a change in what users send.',
+          unit: 'reqps',
+          width: 8,
+          stack: true,
+          queries: [{ expr: `sum by (digit) (rate(mnist_predictions_total{${R}}[${RATE}]))`, legend: '{{digit}}' }],
+        },
+        perReplica({
+          title: 'Confidence: median and share below 0.9',
+          description:
+            'Median probability of the predicted digit, and the share of answers whose confidence is under 0.9.',
+          unit: 'percentunit',
+          width: 8,
+          queries: [
+            {
+              expr: `histogram_quantile(0.5, sum by (replica, le) (rate(mnist_prediction_confidence_bucket{${R}}[${RATE}])))`,
+              legend: 'median {{replica}}',
+            },
+            {
+              expr: `sum by (replica) (rate(mnist_prediction_confidence_bucket{le="0.9",${R}}[${RATE}])) / sum by (replica) (rate(mnist_prediction_confidence_count{${R}}[${RATE}]))`,
+              legend: 'below 0.9 {{replica}}',
+            },
+          ],
+        }),
+        perReplica({
+          title: 'Live tfjs tensors',
+          description: 'Tensors alive in the engine: flat unless something leaks.',
+          unit: 'none',
+          width: 8,
+          queries: [{ expr: `mnist_tfjs_tensors{${R}}`, legend: '{{replica}}' }],
+        }),
+      ],
+    },
+    {
+      title: 'Replica $replica',
+      repeat: 'replica',
+      panels: [
+        perReplica({
+          title: 'Throughput and errors',
+          description: 'This replica alone: answered requests per second and failed ones per second.',
+          unit: 'reqps',
+          width: 12,
+          queries: [
+            { expr: `replica:mnist_requests:rate1m{${R}}`, legend: 'answered {{replica}}' },
+            {
+              expr: `replica:mnist_requests:rate1m{${R}} * replica:mnist_errors:ratio_rate1m{${R}}`,
+              legend: 'failed {{replica}}',
+            },
+          ],
+        }),
+        perReplica({
+          title: 'Where the time goes',
+          description: 'This replica alone: queue wait, preprocessing and inference, stacked.',
+          unit: 's',
+          width: 12,
+          stack: true,
+          queries: [
+            { expr: `replica:mnist_queue_wait_seconds:mean_rate1m{${R}}`, legend: 'queue {{replica}}' },
+            { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
+            { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
+          ],
+        }),
+      ],
+    },
+  ],
+};
+
+const NET = 'device!~"lo|veth.*|docker.*|br-.*"';
+
+export const host: DashboardSpec = {
+  uid: 'mnist-cluster-host',
+  title: 'mnist-cluster: host',
+  description: 'The machine the cluster runs on, from node-exporter.',
+  tags: ['mnist-cluster', 'host'],
+  variables: [datasourceVariable],
+  rows: [
+    {
+      title: 'Host',
+      panels: [
+        {
+          type: 'timeseries',
+          title: 'CPU by mode',
+          description: 'Share of all cores spent in each mode (user, system, iowait, ...), idle left out.',
+          unit: 'percentunit',
+          width: 12,
+          stack: true,
+          queries: [
+            {
+              expr: `sum by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])) / scalar(count(count by (cpu) (node_cpu_seconds_total)))`,
+              legend: '{{mode}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Load average',
+          description: 'Runnable and waiting tasks averaged over 1, 5 and 15 minutes; compare with the core count.',
+          unit: 'none',
+          width: 12,
+          queries: [
+            { expr: 'node_load1', legend: '1m' },
+            { expr: 'node_load5', legend: '5m' },
+            { expr: 'node_load15', legend: '15m' },
+            { expr: 'count(count by (cpu) (node_cpu_seconds_total))', legend: 'cores' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Memory',
+          description: 'Memory in use (total minus available) against the total.',
+          unit: 'bytes',
+          width: 12,
+          queries: [
+            { expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: 'used' },
+            { expr: 'node_memory_MemTotal_bytes', legend: 'total' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Root filesystem used',
+          description: 'Share of the root filesystem in use.',
+          unit: 'percentunit',
+          width: 12,
+          queries: [
+            {
+              expr: '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
+              legend: '{{device}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Disk I/O',
+          description: 'Bytes per second read and written, per disk.',
+          unit: 'Bps',
+          width: 12,
+          queries: [
+            { expr: `rate(node_disk_read_bytes_total[${RATE}])`, legend: 'read {{device}}' },
+            { expr: `rate(node_disk_written_bytes_total[${RATE}])`, legend: 'write {{device}}' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Network',
+          description:
+            'Bytes per second received and sent on physical interfaces (loopback and container bridges left out).',
+          unit: 'Bps',
+          width: 12,
+          queries: [
+            { expr: `rate(node_network_receive_bytes_total{${NET}}[${RATE}])`, legend: 'in {{device}}' },
+            { expr: `rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`, legend: 'out {{device}}' },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+export const DASHBOARDS = { 'cluster-overview.json': clusterOverview, 'host.json': host } as const;
