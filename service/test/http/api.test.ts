@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeRgba } from '../../src/imaging/encode.ts';
 import { bytesToModelInput } from '../../src/imaging/mnist-input.ts';
 import { seededRandom } from '../../training/random.ts';
-import { rawPng } from '../imaging/decode.test.ts';
+import { pngBomb, rawPng } from '../../../scripts/lib/raw-png.ts';
 import { digits, encodeDigit, mapConcurrent, multipart, startTestReplica, type Digit } from '../helpers.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
@@ -216,7 +216,7 @@ describe('the inference API over real HTTP', () => {
       await stillServes();
     });
     it('413 for a small PNG declaring 20000x20000 pixels', async () => {
-      const bomb = rawPng({ width: 20000, height: 20000, bitDepth: 8, colorType: 0, rows: new Uint8Array(100) });
+      const bomb = pngBomb();
       await expectError(await postImage(bomb, 'image/png'), 413, 'image_too_large');
       await stillServes();
     });

@@ -1,0 +1,103 @@
+/**
+ * Entry point of scripts/compare.sh: asks Prometheus for each replica's figures over a window and
+ * prints them side by side (or as JSON).
+ */
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]
+
+Prints the replicas side by side over the last WINDOW, from Prometheus:
+throughput, latency p50/p95/p99, error ratio (5xx and 429), CPU use as a share of the limit,
+share of throttled CPU periods, peak resident memory, mean batch size.
+
+  --prometheus URL   Prometheus's address (default http://localhost:9090)
+  --window W         a PromQL duration such as 1m, 5m, 1h (default 5m)
+  --json             one JSON object instead of the table
+  --help             this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    prometheus: { type: 'string', default: 'http://localhost:9090' },
+    window: { type: 'string', default: '5m' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!/^\d+[smhd]$/.test(values.window)) {
+  console.error(`--window must be a duration like 30s, 5m or 1h, got "${values.window}"\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const W = values.window;
+const P = 'job="mnist",route="/predict"';
+const throughput = `sum by (replica) (rate(mnist_http_requests_total{${P}}[${W}]))`;
+const quantile = (q: number) =>
+  `histogram_quantile(${q}, sum by (replica, le) (rate(mnist_http_request_duration_seconds_bucket{${P}}[${W}])))`;
+const mean = (m: string) =>
+  `sum by (replica) (rate(${m}_sum{job="mnist"}[${W}])) / sum by (replica) (rate(${m}_count{job="mnist"}[${W}]))`;
+
+/** Column name -> PromQL giving one value per replica. */
+const FIGURES: Record<string, string> = {
+  throughput_per_s: throughput,
+  p50_seconds: quantile(0.5),
+  p95_seconds: quantile(0.95),
+  p99_seconds: quantile(0.99),
+  error_ratio: `(sum by (replica) (rate(mnist_http_requests_total{${P},status=~"5..|429"}[${W}])) or ${throughput} * 0) / ${throughput}`,
+  cpu_of_limit: `sum by (replica) (rate(process_cpu_seconds_total{job="mnist"}[${W}])) / sum by (replica) (mnist_container_cpu_limit_cores{job="mnist"})`,
+  throttled_ratio: `sum by (replica) (rate(mnist_container_cpu_throttled_periods_total{job="mnist"}[${W}])) / sum by (replica) (rate(mnist_container_cpu_periods_total{job="mnist"}[${W}]))`,
+  peak_memory_bytes: `max by (replica) (max_over_time(process_resident_memory_bytes{job="mnist"}[${W}]))`,
+  mean_batch_size: mean('mnist_inference_batch_size'),
+};
+
+async function query(expr: string): Promise<Map<string, number>> {
+  const url = `${values.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`;
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw new Error(`cannot reach Prometheus at ${values.prometheus}: ${(err as Error).message}`, { cause: err });
+  }
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data: { result: { metric: { replica?: string }; value: [number, string] }[] };
+  };
+  if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`);
+  return new Map(body.data.result.map((r) => [r.metric.replica ?? '?', Number(r.value[1])]));
+}
+
+const columns = Object.keys(FIGURES);
+const results = await Promise.all(columns.map((c) => query(FIGURES[c]!))).catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
+const replicas = [...new Set(results.flatMap((r) => [...r.keys()]))].sort();
+const table = Object.fromEntries(
+  replicas.map((replica) => [
+    replica,
+    Object.fromEntries(columns.map((c, i) => [c, results[i]!.get(replica) ?? null])),
+  ]),
+);
+
+if (values.json) {
+  console.log(JSON.stringify({ window: W, replicas: table }));
+} else {
+  const fmt = (column: string, v: number | null): string => {
+    if (v === null || Number.isNaN(v)) return '-';
+    if (column.endsWith('_seconds')) return `${(v * 1000).toFixed(1)} ms`;
+    if (column.endsWith('_ratio') || column === 'cpu_of_limit') return `${(v * 100).toFixed(1)}%`;
+    if (column.endsWith('_bytes')) return `${(v / 2 ** 20).toFixed(1)} MiB`;
+    return v.toFixed(1);
+  };
+  const width = Math.max(...columns.map((c) => c.length));
+  console.log(`over the last ${W}`);
+  console.log(['figure'.padEnd(width), ...replicas.map((r) => r.padStart(12))].join('  '));
+  for (const c of columns)
+    console.log([c.padEnd(width), ...replicas.map((r) => fmt(c, table[r]![c]!).padStart(12))].join('  '));
+  if (replicas.length === 0) console.log('(no replica has data in this window)');
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Load generator for the replicas: real MNIST digits, good and bad requests, per-target summary.
+# `scripts/load.sh --help` lists every option. Needs `npm ci` at the repository root.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+exec node --import "$root/node_modules/tsx/dist/loader.mjs" "$root/scripts/load/main.ts" "$@"

@@ -1,0 +1,122 @@
+/** Per-target counts and latencies of a load run, and the summary computed from them. */
+export interface RequestRecord {
+  /** A request the replica should answer 200 (a real digit), as opposed to a deliberate bad one. */
+  good: boolean;
+  status: number | string;
+  ms: number;
+  correct: boolean;
+}
+
+export class TargetTally {
+  readonly latencies: number[] = [];
+  readonly statuses = new Map<string, number>();
+  good = 0;
+  goodFailed = 0;
+  ok = 0;
+  correct = 0;
+
+  constructor(readonly target: string) {}
+
+  add(r: RequestRecord): void {
+    this.latencies.push(r.ms);
+    const key = String(r.status);
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+    if (r.status === 200) this.ok++;
+    if (r.good) {
+      this.good++;
+      if (r.status !== 200) this.goodFailed++;
+      if (r.correct) this.correct++;
+    }
+  }
+}
+
+export interface TargetSummary {
+  target: string;
+  requests: number;
+  ok: number;
+  by_status: Record<string, number>;
+  good_requests: number;
+  good_error_rate: number;
+  /** Correct digits among the good requests that were answered 200. */
+  accuracy: number | null;
+  throughput_per_s: number;
+  latency_ms: { p50: number; p95: number; p99: number; max: number };
+}
+
+export interface Summary {
+  seconds: number;
+  targets: TargetSummary[];
+  total: TargetSummary;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const round = (v: number, digits = 3) => Number(v.toFixed(digits));
+
+function summarizeOne(target: string, tallies: TargetTally[], seconds: number): TargetSummary {
+  const latencies = tallies.flatMap((t) => t.latencies).sort((a, b) => a - b);
+  const byStatus: Record<string, number> = {};
+  for (const t of tallies) for (const [k, v] of t.statuses) byStatus[k] = (byStatus[k] ?? 0) + v;
+  const sum = (f: (t: TargetTally) => number) => tallies.reduce((a, t) => a + f(t), 0);
+  const good = sum((t) => t.good);
+  const answeredGood = good - sum((t) => t.goodFailed);
+  return {
+    target,
+    requests: latencies.length,
+    ok: sum((t) => t.ok),
+    by_status: byStatus,
+    good_requests: good,
+    good_error_rate: good === 0 ? 0 : round(sum((t) => t.goodFailed) / good, 4),
+    accuracy: answeredGood === 0 ? null : round(sum((t) => t.correct) / answeredGood, 4),
+    throughput_per_s: seconds > 0 ? round(latencies.length / seconds, 1) : 0,
+    latency_ms: {
+      p50: round(quantile(latencies, 0.5)),
+      p95: round(quantile(latencies, 0.95)),
+      p99: round(quantile(latencies, 0.99)),
+      max: round(latencies[latencies.length - 1] ?? 0),
+    },
+  };
+}
+
+export function summarize(tallies: TargetTally[], seconds: number): Summary {
+  return {
+    seconds: round(seconds, 1),
+    targets: tallies.map((t) => summarizeOne(t.target, [t], seconds)),
+    total: summarizeOne('all', tallies, seconds),
+  };
+}
+
+export function formatSummary(s: Summary): string {
+  const header = [
+    'target',
+    'requests',
+    'ok',
+    'by status',
+    'good err',
+    'accuracy',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+  ];
+  const rows = [...s.targets, s.total].map((t) => [
+    t.target,
+    String(t.requests),
+    String(t.ok),
+    Object.entries(t.by_status)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' '),
+    `${(t.good_error_rate * 100).toFixed(2)}%`,
+    t.accuracy === null ? '-' : `${(t.accuracy * 100).toFixed(2)}%`,
+    String(t.throughput_per_s),
+    ...[t.latency_ms.p50, t.latency_ms.p95, t.latency_ms.p99, t.latency_ms.max].map((v) => v.toFixed(1)),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
