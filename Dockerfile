@@ -17,6 +17,16 @@ COPY package.json package-lock.json ./
 # used, where it does not the install still succeeds and the service runs on wasm.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The load generator (compose profile `load`): the build stage's full dependencies plus the
+# scripts, for users who have nothing but Docker.
+FROM build AS load
+COPY service/training service/training
+COPY scripts scripts
+USER node
+ENTRYPOINT ["scripts/load.sh"]
+ENV LOAD_TARGETS=http://mnist-1:8000,http://mnist-2:8000
+CMD ["--scenario", "steady"]
+
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production PORT=8000 METRICS_PORT=18000
 WORKDIR /app

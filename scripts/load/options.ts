@@ -12,7 +12,8 @@ export const USAGE = `Usage: scripts/load.sh [options]
 Sends real MNIST test digits to the replicas and prints a summary per target.
 
 Targets
-  --target URL          a replica's API (repeatable; default http://localhost:8000 and http://localhost:9000)
+  --target URL          a replica's API (repeatable; default: $LOAD_TARGETS, comma-separated,
+                        else http://localhost:8000 and http://localhost:9000)
   --weights A,B,...     share of requests per target, e.g. 70,30 (default: equal)
 How much
   --duration SECONDS    run time, e.g. 30, 30s or 2m (default 30s)
@@ -124,7 +125,8 @@ export function parseOptions(argv: string[]): CliOptions | 'help' {
   }
   const preset = values.scenario ? scenarioDefaults(values.scenario as Scenario) : {};
 
-  const targets = (values.target ?? ['http://localhost:8000', 'http://localhost:9000']).map((t) => {
+  const fromEnv = process.env.LOAD_TARGETS?.split(',').filter(Boolean);
+  const targets = (values.target ?? fromEnv ?? ['http://localhost:8000', 'http://localhost:9000']).map((t) => {
     try {
       return new URL(t).origin;
     } catch {

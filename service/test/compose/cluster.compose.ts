@@ -110,7 +110,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       () => (withGrafana = true),
       () => (withGrafana = false),
     );
-    await compose('build', '--quiet');
+    await compose('--profile', 'load', 'build', '--quiet');
     const services = ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
     await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
   });
@@ -208,6 +208,59 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       return empty.length === 0 ? true : undefined;
     }).catch(() => undefined);
     assert.deepEqual(empty, [], 'queries without data after 90 s of trying');
+  });
+
+  it('drives both replicas with scripts/load.sh: Prometheus counts what the script sent; compare.sh sees both', async () => {
+    const total = async () => byReplica(await query('sum by (replica) (mnist_http_requests_total{route="/predict"})'));
+    const before = await total();
+    const { stdout } = await run('scripts/load.sh', [
+      ...REPLICAS.flatMap((r) => ['--target', r.api]),
+      ...['--requests', '400', '--weights', '70,30', '--bad', '0.1', '--concurrency', '8', '--quiet', '--json'],
+    ]);
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      targets: { requests: number; good_error_rate: number; accuracy: number }[];
+    };
+    const sent = { 'mnist-1': summary.targets[0]!.requests, 'mnist-2': summary.targets[1]!.requests };
+    assert.ok(sent['mnist-1'] > sent['mnist-2'] * 1.6, `70/30 skew: ${JSON.stringify(sent)}`);
+    for (const t of summary.targets) {
+      assert.equal(t.good_error_rate, 0);
+      assert.ok(t.accuracy >= 0.97, `accuracy ${t.accuracy}`);
+    }
+    await waitFor('Prometheus to count every request the script sent', 30, async () => {
+      const after = await total();
+      const counted = {
+        'mnist-1': after['mnist-1']! - before['mnist-1']!,
+        'mnist-2': after['mnist-2']! - before['mnist-2']!,
+      };
+      return counted['mnist-1'] === sent['mnist-1'] && counted['mnist-2'] === sent['mnist-2'] ? true : undefined;
+    });
+    const compared = await run('scripts/compare.sh', ['--window', '1m', '--json']);
+    const table = (
+      JSON.parse(compared.stdout) as { replicas: Record<string, { throughput_per_s: number; cpu_of_limit: number }> }
+    ).replicas;
+    for (const replica of ['mnist-1', 'mnist-2']) {
+      assert.ok(table[replica]!.throughput_per_s > 0, `${replica} throughput`);
+      assert.ok(table[replica]!.cpu_of_limit > 0, `${replica} CPU`);
+    }
+    assert.ok(table['mnist-1']!.throughput_per_s > table['mnist-2']!.throughput_per_s, 'the skew shows in Prometheus');
+  });
+
+  it('runs the load generator inside the cluster network with the `load` profile', async () => {
+    const out = await compose(
+      '--profile',
+      'load',
+      'run',
+      '--rm',
+      'load',
+      '--requests',
+      '60',
+      '--digits',
+      '30',
+      '--quiet',
+      '--json',
+    );
+    const summary = JSON.parse(out.trim().split('\n').pop()!) as { total: { requests: number; ok: number } };
+    assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
   });
 
   it('keeps serving on one replica while the other is stopped, and brings it back with compose start', async () => {
