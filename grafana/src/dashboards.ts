@@ -117,11 +117,15 @@ export const clusterOverview: DashboardSpec = {
           ],
         }),
         perReplica({
-          title: 'In-flight requests',
-          description: 'Requests being processed right now: above the batch size means requests queue.',
+          title: 'In-flight requests and queue depth',
+          description:
+            'Requests being processed right now, and inputs waiting for their inference batch (429 when the queue is full).',
           unit: 'none',
           width: 8,
-          queries: [{ expr: `mnist_inflight_requests{${R}}`, legend: '{{replica}}' }],
+          queries: [
+            { expr: `mnist_inflight_requests{${R}}`, legend: 'in flight {{replica}}' },
+            { expr: `mnist_inference_queue_depth{${R}}`, legend: 'queued {{replica}}' },
+          ],
         }),
         {
           type: 'bargauge',

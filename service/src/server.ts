@@ -37,6 +37,12 @@ export async function startReplica(
   const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND });
   const registry = new Registry();
   registry.setDefaultLabels({ replica: config.REPLICA });
+  const batcher: Batcher = new Batcher(engine, {
+    maxBatchSize: config.MAX_BATCH_SIZE,
+    maxDelayMs: config.MAX_BATCH_DELAY_MS,
+    maxQueue: config.MAX_QUEUE,
+    onBatch: (size, seconds) => telemetry.inferred(seconds, size),
+  });
   const telemetry = createMetrics({
     registry,
     clientIpLimit: config.CLIENT_IP_LABEL_LIMIT,
@@ -44,12 +50,7 @@ export async function startReplica(
     build: { version: serviceVersion },
     readCgroup: () => readCgroupStats(),
     liveTensors: engine.liveTensors,
-  });
-  const batcher = new Batcher(engine, {
-    maxBatchSize: config.MAX_BATCH_SIZE,
-    maxDelayMs: config.MAX_BATCH_DELAY_MS,
-    maxQueue: config.MAX_QUEUE,
-    onBatch: (size, seconds) => telemetry.inferred(seconds, size),
+    queueDepth: () => batcher.depth,
   });
   const app = createApp({
     logger,

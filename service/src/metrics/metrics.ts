@@ -20,6 +20,8 @@ export interface MetricsOptions {
   /** Read at every scrape; null or missing fields leave those series out. */
   readCgroup: () => CgroupStats | null;
   liveTensors: () => number;
+  /** Inputs waiting for an inference batch. */
+  queueDepth: () => number;
 }
 
 export function createMetrics(options: MetricsOptions): Telemetry {
@@ -129,6 +131,15 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     registers,
     collect() {
       this.set(options.liveTensors());
+    },
+  });
+
+  new Gauge({
+    name: 'mnist_inference_queue_depth',
+    help: 'Inputs waiting for their inference batch; at MAX_QUEUE new requests get 429.',
+    registers,
+    collect() {
+      this.set(options.queueDepth());
     },
   });
 

@@ -75,6 +75,7 @@ describe('Prometheus metrics', () => {
       assert.equal(sample(text, 'mnist_predictions_total', { digit: String(digit) }), count);
     assert.equal(sample(text, 'mnist_client_requests_total', { client_ip: '127.0.0.1' }), 6);
     assert.equal(sample(text, 'mnist_inflight_requests'), 0);
+    assert.equal(sample(text, 'mnist_inference_queue_depth'), 0);
     assert.ok(sample(text, 'mnist_http_received_bytes_total')! > 4 * 200, 'bodies and headers received');
     assert.ok(
       sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100,
