@@ -331,6 +331,16 @@ export const clusterOverview: DashboardSpec = {
 };
 
 const NET = 'device!~"lo|veth.*|docker.*|br-.*"';
+const CORES = 'count(count by (cpu) (node_cpu_seconds_total))';
+
+/** Host panels are half-width time series. */
+const hostPanel = (
+  title: string,
+  description: string,
+  unit: string,
+  queries: PanelSpec['queries'],
+  stack = false,
+): PanelSpec => ({ type: 'timeseries', title, description, unit, width: 12, queries, stack });
 
 export const host: DashboardSpec = {
   uid: 'mnist-cluster-host',
@@ -342,80 +352,52 @@ export const host: DashboardSpec = {
     {
       title: 'Host',
       panels: [
-        {
-          type: 'timeseries',
-          title: 'CPU by mode',
-          description: 'Share of all cores spent in each mode (user, system, iowait, ...), idle left out.',
-          unit: 'percentunit',
-          width: 12,
-          stack: true,
-          queries: [
+        hostPanel(
+          'CPU by mode',
+          'Share of all cores spent in each mode (user, system, iowait, ...), idle left out.',
+          'percentunit',
+          [
             {
-              expr: `sum by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])) / scalar(count(count by (cpu) (node_cpu_seconds_total)))`,
+              expr: `sum by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])) / scalar(${CORES})`,
               legend: '{{mode}}',
             },
           ],
-        },
-        {
-          type: 'timeseries',
-          title: 'Load average',
-          description: 'Runnable and waiting tasks averaged over 1, 5 and 15 minutes; compare with the core count.',
-          unit: 'none',
-          width: 12,
-          queries: [
+          true,
+        ),
+        hostPanel(
+          'Load average',
+          'Runnable and waiting tasks averaged over 1, 5 and 15 minutes; compare with the core count.',
+          'none',
+          [
             { expr: 'node_load1', legend: '1m' },
             { expr: 'node_load5', legend: '5m' },
             { expr: 'node_load15', legend: '15m' },
-            { expr: 'count(count by (cpu) (node_cpu_seconds_total))', legend: 'cores' },
+            { expr: CORES, legend: 'cores' },
           ],
-        },
-        {
-          type: 'timeseries',
-          title: 'Memory',
-          description: 'Memory in use (total minus available) against the total.',
-          unit: 'bytes',
-          width: 12,
-          queries: [
-            { expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: 'used' },
-            { expr: 'node_memory_MemTotal_bytes', legend: 'total' },
-          ],
-        },
-        {
-          type: 'timeseries',
-          title: 'Root filesystem used',
-          description: 'Share of the root filesystem in use.',
-          unit: 'percentunit',
-          width: 12,
-          queries: [
-            {
-              expr: '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-              legend: '{{device}}',
-            },
-          ],
-        },
-        {
-          type: 'timeseries',
-          title: 'Disk I/O',
-          description: 'Bytes per second read and written, per disk.',
-          unit: 'Bps',
-          width: 12,
-          queries: [
-            { expr: `rate(node_disk_read_bytes_total[${RATE}])`, legend: 'read {{device}}' },
-            { expr: `rate(node_disk_written_bytes_total[${RATE}])`, legend: 'write {{device}}' },
-          ],
-        },
-        {
-          type: 'timeseries',
-          title: 'Network',
-          description:
-            'Bytes per second received and sent on physical interfaces (loopback and container bridges left out).',
-          unit: 'Bps',
-          width: 12,
-          queries: [
+        ),
+        hostPanel('Memory', 'Memory in use (total minus available) against the total.', 'bytes', [
+          { expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: 'used' },
+          { expr: 'node_memory_MemTotal_bytes', legend: 'total' },
+        ]),
+        hostPanel('Root filesystem used', 'Share of the root filesystem in use.', 'percentunit', [
+          {
+            expr: '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
+            legend: '{{device}}',
+          },
+        ]),
+        hostPanel('Disk I/O', 'Bytes per second read and written, per disk.', 'Bps', [
+          { expr: `rate(node_disk_read_bytes_total[${RATE}])`, legend: 'read {{device}}' },
+          { expr: `rate(node_disk_written_bytes_total[${RATE}])`, legend: 'write {{device}}' },
+        ]),
+        hostPanel(
+          'Network',
+          'Bytes per second received and sent on physical interfaces (loopback and container bridges left out).',
+          'Bps',
+          [
             { expr: `rate(node_network_receive_bytes_total{${NET}}[${RATE}])`, legend: 'in {{device}}' },
             { expr: `rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`, legend: 'out {{device}}' },
           ],
-        },
+        ),
       ],
     },
   ],

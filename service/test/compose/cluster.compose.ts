@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../../grafana/src/dashboards.ts';
-import { digits, encodeDigit } from '../helpers.ts';
+import { digits, encodeDigit, lastJsonLine } from '../helpers.ts';
 
 const run = promisify(execFile);
 const PROMETHEUS = 'http://127.0.0.1:9090';
@@ -217,9 +217,9 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       ...REPLICAS.flatMap((r) => ['--target', r.api]),
       ...['--requests', '400', '--weights', '70,30', '--bad', '0.1', '--concurrency', '8', '--quiet', '--json'],
     ]);
-    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as {
-      targets: { requests: number; good_error_rate: number; accuracy: number }[];
-    };
+    const summary = lastJsonLine<{ targets: { requests: number; good_error_rate: number; accuracy: number }[] }>(
+      stdout,
+    );
     const sent = { 'mnist-1': summary.targets[0]!.requests, 'mnist-2': summary.targets[1]!.requests };
     assert.ok(sent['mnist-1'] > sent['mnist-2'] * 1.6, `70/30 skew: ${JSON.stringify(sent)}`);
     for (const t of summary.targets) {
@@ -259,7 +259,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       '--quiet',
       '--json',
     );
-    const summary = JSON.parse(out.trim().split('\n').pop()!) as { total: { requests: number; ok: number } };
+    const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(out);
     assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
   });
 

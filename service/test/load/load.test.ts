@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { runLoad, type LoadPlan } from '../../../scripts/load/driver.ts';
 import { mnistDigits, type Digit } from '../../../scripts/load/payloads.ts';
 import { imageToModelInput } from '../../src/imaging/model-input.ts';
-import { sample, startTestReplica } from '../helpers.ts';
+import { lastJsonLine, sample, startTestReplica } from '../helpers.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 const run = promisify(execFile);
@@ -88,7 +88,7 @@ describe('scripts/load.sh against two real replicas', () => {
       '--quiet',
       '--json',
     ]);
-    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { total: { requests: number; ok: number } };
+    const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(stdout);
     assert.equal(summary.total.requests, 60);
     assert.equal(summary.total.ok, 60);
 
