@@ -5,6 +5,7 @@
  */
 import { imageSize } from 'image-size';
 import { Jimp } from 'jimp';
+import { PNG } from 'pngjs';
 import { rgbaToGrey, type GreyImage } from './grey-image.ts';
 
 /** Formats jimp decodes, by image-size's type name. */
@@ -63,18 +64,31 @@ export function readHeader(bytes: Uint8Array, maxPixels: number): ImageHeader {
   return { mediaType, width, height };
 }
 
+/**
+ * RGBA pixels of a header-checked image. PNG, the hot path, goes straight to pngjs (synchronous,
+ * about 25x cheaper than jimp's generic reader for a small digit); the other formats go to jimp.
+ */
+async function decodeRgba(
+  bytes: Uint8Array,
+  header: ImageHeader,
+): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (header.mediaType === 'image/png') return PNG.sync.read(buffer);
+  return (await Jimp.fromBuffer(buffer)).bitmap;
+}
+
 /** Decodes a header-checked image into greyscale; throws ImageError('undecodable_image'). */
 export async function decodeToGrey(bytes: Uint8Array, header: ImageHeader): Promise<GreyImage> {
-  let image: Awaited<ReturnType<typeof Jimp.fromBuffer>>;
+  let image: { width: number; height: number; data: Uint8Array };
   try {
-    image = await Jimp.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    image = await decodeRgba(bytes, header);
   } catch (err) {
     throw new ImageError(
       'undecodable_image',
       `the ${header.mediaType} image could not be decoded: ${(err as Error).message}`,
     );
   }
-  const { width, height, data } = image.bitmap;
+  const { width, height, data } = image;
   // The header and the decoder must agree, or the pixel cap checked above means nothing.
   if (width * height > header.width * header.height) {
     throw new ImageError(
