@@ -7,6 +7,7 @@ import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Batcher } from './engine/batcher.ts';
 import type { ModelCard } from './engine/model-card.ts';
+import type { Decoder } from './imaging/decoder.ts';
 import { createPayloadReader } from './http/payload.ts';
 import { requestContext } from './http/request-context.ts';
 import { route } from './http/route.ts';
@@ -28,6 +29,7 @@ export interface AppDeps {
   logger: Logger;
   telemetry: Telemetry;
   batcher: Pick<Batcher, 'predict'>;
+  decoder: Pick<Decoder, 'toModelInput'>;
   card: ModelCard;
   backend: string;
   replica: string;
@@ -51,7 +53,7 @@ export function createApp(deps: AppDeps): Koa {
         readPayload: createPayloadReader(deps.limits.maxBodyBytes),
         batcher: deps.batcher,
         telemetry: deps.telemetry,
-        maxImagePixels: deps.limits.maxImagePixels,
+        decoder: deps.decoder,
         replica: deps.replica,
         model,
       }),

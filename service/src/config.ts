@@ -33,6 +33,10 @@ export const configSchema = z.object({
   MAX_IMAGE_PIXELS: positiveInt
     .default(4096 * 4096)
     .describe('largest image, width x height, from its header (413 above)'),
+  DECODE_WORKER_PIXELS: positiveInt
+    .default(256 * 256)
+    .describe('images with more pixels are decoded in a worker thread, smaller ones inline'),
+  DECODE_THREADS: positiveInt.max(16).default(1).describe('worker threads for large images'),
   MAX_BATCH_SIZE: positiveInt.default(32).describe('most inputs per model run; 1 turns batching off'),
   MAX_BATCH_DELAY_MS: z.coerce
     .number()

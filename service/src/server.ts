@@ -9,6 +9,7 @@ import { createApp, type Readiness } from './app.ts';
 import type { Config } from './config.ts';
 import { Batcher } from './engine/batcher.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
+import { createDecoder } from './imaging/decoder.ts';
 import { closeGracefully, listen } from './lifecycle.ts';
 import { readCgroupStats } from './metrics/cgroup.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -52,10 +53,16 @@ export async function startReplica(
     liveTensors: engine.liveTensors,
     queueDepth: () => batcher.depth,
   });
+  const decoder = createDecoder({
+    maxPixels: config.MAX_IMAGE_PIXELS,
+    workerThreshold: config.DECODE_WORKER_PIXELS,
+    threads: config.DECODE_THREADS,
+  });
   const app = createApp({
     logger,
     telemetry,
     batcher,
+    decoder,
     card: engine.card,
     backend: engine.backend,
     replica: config.REPLICA,
@@ -102,6 +109,7 @@ export async function startReplica(
       readiness.draining = true;
       const drained = await closeGracefully(api, config.SHUTDOWN_TIMEOUT_MS);
       await closeGracefully(metrics, 1000);
+      await decoder.close();
       engine.dispose();
       return drained;
     },

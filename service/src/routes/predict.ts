@@ -3,14 +3,15 @@ import type { Context } from 'koa';
 import type { Batcher } from '../engine/batcher.ts';
 import { toApiError } from '../http/error-mapping.ts';
 import type { Payload } from '../http/payload.ts';
-import { imageToModelInput, pixelsToModelInput } from '../imaging/model-input.ts';
+import type { Decoder } from '../imaging/decoder.ts';
+import { pixelsToModelInput } from '../imaging/model-input.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 
 export interface PredictDeps {
   readPayload: (ctx: Context) => Promise<Payload>;
   batcher: Pick<Batcher, 'predict'>;
   telemetry: Telemetry;
-  maxImagePixels: number;
+  decoder: Pick<Decoder, 'toModelInput'>;
   replica: string;
   model: { name: string; version: string; backend: string };
 }
@@ -24,9 +25,7 @@ export function predictHandler(deps: PredictDeps) {
       const payload = await deps.readPayload(ctx);
       const t0 = performance.now();
       const { input, sourcePixels } =
-        payload.form === 'json'
-          ? pixelsToModelInput(payload.pixels)
-          : await imageToModelInput(payload.bytes, deps.maxImagePixels);
+        payload.form === 'json' ? pixelsToModelInput(payload.pixels) : await deps.decoder.toModelInput(payload.bytes);
       const preprocessSeconds = (performance.now() - t0) / 1000;
       deps.telemetry.preprocessed(preprocessSeconds);
       const scheduled = await deps.batcher.predict(input);
