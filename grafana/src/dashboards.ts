@@ -4,6 +4,13 @@ import { datasourceVariable, queryVariable, type DashboardSpec, type PanelSpec }
 const R = 'replica=~"$replica"';
 const RATE = '$__rate_interval';
 
+/** Where a request's time goes: waiting for its batch, decoding + normalising, the model run. */
+const STAGES = [
+  { expr: `replica:mnist_queue_wait_seconds:mean_rate1m{${R}}`, legend: 'queue {{replica}}' },
+  { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
+  { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
+];
+
 const perReplica = (spec: Omit<PanelSpec, 'perReplica' | 'type'> & { type?: PanelSpec['type'] }): PanelSpec => ({
   type: 'timeseries',
   perReplica: true,
@@ -178,11 +185,7 @@ export const clusterOverview: DashboardSpec = {
           unit: 's',
           width: 12,
           stack: true,
-          queries: [
-            { expr: `replica:mnist_queue_wait_seconds:mean_rate1m{${R}}`, legend: 'queue {{replica}}' },
-            { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
-            { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
-          ],
+          queries: STAGES,
         }),
         perReplica({
           title: 'Batch size',
@@ -319,11 +322,7 @@ export const clusterOverview: DashboardSpec = {
           unit: 's',
           width: 12,
           stack: true,
-          queries: [
-            { expr: `replica:mnist_queue_wait_seconds:mean_rate1m{${R}}`, legend: 'queue {{replica}}' },
-            { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
-            { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
-          ],
+          queries: STAGES,
         }),
       ],
     },
