@@ -42,8 +42,8 @@ export const configSchema = z.object({
     .number()
     .min(0)
     .max(1000)
-    .default(1)
-    .describe('longest an input waits for its batch to fill'),
+    .default(0)
+    .describe('longest an input waits for its batch to fill; 0 batches what arrived in the same event-loop turn'),
   MAX_QUEUE: positiveInt.default(256).describe('inputs waiting for inference before 429'),
   TRUST_PROXY: flag.default(false).describe('take the client address from X-Forwarded-For'),
   CLIENT_IP_LABEL_LIMIT: positiveInt.default(100).describe('distinct client_ip label values before "other"'),
