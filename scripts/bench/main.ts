@@ -5,13 +5,13 @@
  * Prints a table; the last line is one JSON object with the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../../service/src/engine/engine.ts';
 import { DEFAULT_MODEL_DIR } from '../../service/src/engine/model-card.ts';
 import { imageToModelInput } from '../../service/src/imaging/model-input.ts';
 import { runLoad } from '../load/driver.ts';
 import { mnistDigits, type Digit } from '../load/payloads.ts';
+import { freePort } from '../lib/free-port.ts';
 import { createCpuGroup } from './cpu-cgroup.ts';
 
 const { values } = parseArgs({
@@ -52,34 +52,31 @@ interface Replica {
 }
 
 async function startLimitedReplica(batchSize: number, group: ReturnType<typeof createCpuGroup>): Promise<Replica> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
     env: {
       ...process.env,
-      PORT: '0',
-      METRICS_PORT: '0',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       HOST: '127.0.0.1',
       MAX_BATCH_SIZE: String(batchSize),
       REPLICA: `bench-${batchSize}`,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   group.add(child.pid!);
-  return new Promise((resolve, reject) => {
-    let metricsPort = 0;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (metricsPort) return; // keep draining the log, read nothing more
-      const entry = JSON.parse(line) as { msg?: string; port?: number; metrics_port?: number };
-      if (entry.msg === 'replica ready') {
-        metricsPort = entry.metrics_port!;
-        resolve({
-          child,
-          url: `http://127.0.0.1:${entry.port}`,
-          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-        });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready`)));
-  });
+  const replica = { child, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode} before it was ready`);
+    const ready = await fetch(`${replica.url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return replica;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('replica not ready after 30 s');
 }
 
 async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {

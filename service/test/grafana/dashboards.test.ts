@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../../grafana/src/dashboards.ts';
 import { DASHBOARD_DIR, renderDashboards } from '../../../grafana/src/generate.ts';
+import { freePort } from '../../../scripts/lib/free-port.ts';
 import { startTestReplica } from '../helpers.ts';
 import { metricNames } from './promql-names.ts';
 
@@ -39,15 +39,6 @@ const provisioned = (
     datasources: { uid: string }[];
   }
 ).datasources.map((d) => d.uid);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The metric names a real scrape declares (# TYPE lines, so a series absent right now, like a
