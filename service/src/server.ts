@@ -38,6 +38,7 @@ export async function startReplica(
   const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND });
   const registry = new Registry();
   registry.setDefaultLabels({ replica: config.REPLICA });
+  // The batcher and the metrics refer to each other; onBatch only runs once both exist.
   const batcher: Batcher = new Batcher(engine, {
     maxBatchSize: config.MAX_BATCH_SIZE,
     maxDelayMs: config.MAX_BATCH_DELAY_MS,
