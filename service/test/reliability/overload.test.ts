@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runLoad } from '../../../scripts/load/driver.ts';
+import { mnistDigits } from '../../../scripts/load/payloads.ts';
+import { digits, encodeDigit, mapConcurrent, startTestReplica } from '../helpers.ts';
+
+describe('under overload and many requests', () => {
+  it('sheds with 429, Retry-After and a JSON error once the queue is full, then recovers by itself', async () => {
+    const replica = await startTestReplica({ MAX_BATCH_SIZE: '1', MAX_QUEUE: '2' });
+    try {
+      const pngs = await Promise.all(digits(50).map((d) => encodeDigit(d.pixels)));
+      const heapBefore = process.memoryUsage().heapUsed;
+      const answers = await mapConcurrent(
+        Array.from({ length: 600 }, (_, i) => pngs[i % pngs.length]!),
+        200,
+        async (png) => {
+          const res = await fetch(`${replica.url}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'image/png' },
+            body: new Uint8Array(png),
+          });
+          const body = (await res.json()) as { error?: { code: string } };
+          return { status: res.status, retryAfter: res.headers.get('retry-after'), code: body.error?.code };
+        },
+      );
+      const shed = answers.filter((a) => a.status === 429);
+      assert.ok(shed.length > 0, 'a queue of 2 under 200 concurrent requests must shed');
+      assert.ok(
+        shed.every((a) => a.retryAfter === '1' && a.code === 'overloaded'),
+        'every 429 says when to retry',
+      );
+      assert.ok(
+        answers.every((a) => a.status === 200 || a.status === 429),
+        'nothing but answers and shedding',
+      );
+      assert.equal(replica.batcher.depth, 0);
+      const res = await fetch(`${replica.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: new Uint8Array(pngs[0]!),
+      });
+      assert.equal(res.status, 200, 'serves again once the load stops');
+      const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+      assert.ok(heapGrowth < 200 * 2 ** 20, `heap grew by ${heapGrowth} bytes`);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('leaks no tensors over a thousand good and bad requests of every input form', async () => {
+    const replica = await startTestReplica();
+    try {
+      const sample = await mnistDigits(100);
+      const warm = { targets: [replica.url], weights: [1], durationSeconds: null, rateAt: null, seed: 2 };
+      await runLoad(
+        { ...warm, requests: 50, concurrency: 8, mix: { multipart: 1, raw: 1, json: 1 }, badShare: 0 },
+        sample,
+      );
+      const baseline = replica.engine.liveTensors();
+      const summary = await runLoad(
+        { ...warm, requests: 1000, concurrency: 16, mix: { multipart: 1, raw: 1, json: 1 }, badShare: 0.3 },
+        sample,
+      );
+      assert.equal(summary.total.requests, 1000);
+      assert.equal(summary.total.good_error_rate, 0);
+      assert.equal(replica.engine.liveTensors(), baseline);
+    } finally {
+      await replica.stop();
+    }
+  });
+});
