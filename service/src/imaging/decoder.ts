@@ -35,7 +35,9 @@ export function createDecoder(options: DecoderOptions): Decoder {
   return {
     async toModelInput(bytes) {
       const header = readHeader(bytes, options.maxPixels);
-      if (header.width * header.height <= options.workerThreshold) return imageToModelInput(bytes, options.maxPixels);
+      if (header.width * header.height <= options.workerThreshold) {
+        return imageToModelInput(bytes, options.maxPixels, header);
+      }
       const result = (await pool.run({ bytes, maxPixels: options.maxPixels })) as WorkerResult;
       if (!result.ok) throw new ImageError(result.code as ImageErrorCode, result.message);
       return result.value;

@@ -2,7 +2,7 @@
  * Request payloads to model inputs: image bytes, or 784 pixel values, each normalised the MNIST
  * way (normalize.ts) so both forms reach the model alike.
  */
-import { ImageError, decodeToGrey, readHeader } from './decode.ts';
+import { ImageError, decodeToGrey, readHeader, type ImageHeader } from './decode.ts';
 import { greyImage } from './grey-image.ts';
 import { MNIST_PIXELS, MNIST_SIDE, bytesToModelInput } from './mnist-input.ts';
 import { normalizeDigit } from './normalize.ts';
@@ -23,8 +23,12 @@ export interface ModelInput {
   sourcePixels: number;
 }
 
-export async function imageToModelInput(bytes: Uint8Array, maxPixels: number): Promise<ModelInput> {
-  const header = readHeader(bytes, maxPixels);
+/** `header` may be passed when the caller has already read and checked it. */
+export async function imageToModelInput(
+  bytes: Uint8Array,
+  maxPixels: number,
+  header: ImageHeader = readHeader(bytes, maxPixels),
+): Promise<ModelInput> {
   const grey = await decodeToGrey(bytes, header);
   return { input: withInk(normalizeDigit(grey).data, 'image'), sourcePixels: grey.width * grey.height };
 }
