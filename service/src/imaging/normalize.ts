@@ -13,6 +13,8 @@ export const DIGIT_BOX = 20;
 const CENTRE = 14;
 /** MNIST strokes are about 2.5 px wide in the 20 px box; thinner input strokes are thickened. */
 const TARGET_STROKE = 2.5;
+/** Longest side at which strokes are measured and thickened (8x the final box). */
+const WORKING_SIZE = 8 * DIGIT_BOX;
 
 function borderValues(img: GreyImage): number[] {
   const { width: w, height: h, data } = img;
@@ -120,26 +122,39 @@ export function padded(img: GreyImage, margin: number): GreyImage {
   return out;
 }
 
-/** Grey dilation with a (2r+1)-pixel square: a separable running maximum. */
+/**
+ * Maximum over a sliding window of 2r+1 values (outside counts as 0), in O(n) whatever r is
+ * (van Herk / Gil-Werman): a picture with an extreme aspect ratio asks for a huge radius, and a
+ * naive window would cost n * r.
+ */
+export function runningMax(line: Float32Array, r: number): Float32Array {
+  const n = line.length;
+  const k = 2 * r + 1;
+  const m = n + 2 * r;
+  const at = (j: number) => (j >= r && j < r + n ? line[j - r]! : 0);
+  const prefix = new Float32Array(m);
+  const suffix = new Float32Array(m);
+  for (let j = 0; j < m; j++) prefix[j] = j % k === 0 ? at(j) : Math.max(prefix[j - 1]!, at(j));
+  for (let j = m - 1; j >= 0; j--) suffix[j] = j % k === k - 1 || j === m - 1 ? at(j) : Math.max(suffix[j + 1]!, at(j));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.max(suffix[i]!, prefix[i + 2 * r]!);
+  return out;
+}
+
+/** Grey dilation with a (2r+1)-pixel square: a running maximum along rows, then columns. */
 export function dilate(img: GreyImage, radius: number): GreyImage {
   if (radius < 1) return img;
   const { width: w, height: h } = img;
-  const pass = (src: Float32Array, horizontal: boolean) => {
-    const out = new Float32Array(src.length);
-    const [lines, length] = horizontal ? [h, w] : [w, h];
-    for (let line = 0; line < lines; line++) {
-      for (let i = 0; i < length; i++) {
-        let max = 0;
-        for (let k = Math.max(0, i - radius); k <= Math.min(length - 1, i + radius); k++) {
-          const v = src[horizontal ? line * w + k : k * w + line]!;
-          if (v > max) max = v;
-        }
-        out[horizontal ? line * w + i : i * w + line] = max;
-      }
-    }
-    return out;
-  };
-  return greyImage(w, h, pass(pass(img.data, true), false));
+  const rows = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) rows.set(runningMax(img.data.subarray(y * w, (y + 1) * w), radius), y * w);
+  const out = new Float32Array(w * h);
+  const column = new Float32Array(h);
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) column[y] = rows[y * w + x]!;
+    const max = runningMax(column, radius);
+    for (let y = 0; y < h; y++) out[y * w + x] = max[y]!;
+  }
+  return greyImage(w, h, out);
 }
 
 /**
@@ -207,23 +222,32 @@ export function placeByCentreOfMass(digit: GreyImage): GreyImage {
  */
 export function normalizeDigit(img: GreyImage): GreyImage {
   const ink = toInkOnBlack(img);
-  let box = boundingBox(ink);
+  const box = boundingBox(ink);
   if (!box) return greyImage(MNIST_SIDE, MNIST_SIDE);
-  let digit = crop(ink, box);
-  // A thin pen on a large canvas would shrink to a faint hairline: thicken it first so that after
-  // scaling it is as wide as MNIST's strokes (the box grows by the same margin).
-  const scale = DIGIT_BOX / Math.max(box.width, box.height);
+  // A large crop is first reduced to a working size, so that thickening below costs the same
+  // whatever the picture's size or aspect ratio.
+  let digit = stretched(fitWithin(crop(ink, box), WORKING_SIZE));
+  // A thin pen on a large canvas would shrink to a faint hairline: thicken it so that after the
+  // final scaling it is as wide as MNIST's strokes (the box grows by the same margin).
+  const scale = DIGIT_BOX / Math.max(digit.width, digit.height);
   const radius = Math.floor((TARGET_STROKE / scale - strokeWidth(digit)) / 2);
-  if (scale < 1 && radius >= 1) {
-    digit = dilate(padded(digit, radius), radius);
-    box = { ...box, width: digit.width, height: digit.height };
-  }
-  const finalScale = DIGIT_BOX / Math.max(box.width, box.height);
-  const width = Math.max(1, Math.round(box.width * finalScale));
-  const height = Math.max(1, Math.round(box.height * finalScale));
-  const resized = width === box.width && height === box.height ? digit : resizeArea(digit, width, height);
+  if (scale < 1 && radius >= 1) digit = dilate(padded(digit, radius), radius);
+  return placeByCentreOfMass(stretched(fitWithin(digit, DIGIT_BOX, true)));
+}
+
+/** Area-resamples so the longer side is `side` (aspect ratio kept); smaller ones grow only if asked. */
+function fitWithin(img: GreyImage, side: number, grow = false): GreyImage {
+  const scale = side / Math.max(img.width, img.height);
+  if (scale >= 1 && !grow) return img;
+  const width = Math.max(1, Math.round(img.width * scale));
+  const height = Math.max(1, Math.round(img.height * scale));
+  return width === img.width && height === img.height ? img : resizeArea(img, width, height);
+}
+
+/** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink). */
+function stretched(img: GreyImage): GreyImage {
   let peak = 0;
-  for (const v of resized.data) if (v > peak) peak = v;
-  if (peak > 0 && peak < 255) for (let i = 0; i < resized.data.length; i++) resized.data[i]! *= 255 / peak;
-  return placeByCentreOfMass(resized);
+  for (const v of img.data) if (v > peak) peak = v;
+  if (peak > 0 && peak < 255) for (let i = 0; i < img.data.length; i++) img.data[i]! *= 255 / peak;
+  return img;
 }

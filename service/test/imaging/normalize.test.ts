@@ -6,6 +6,7 @@ import {
   centreOfMass,
   normalizeDigit,
   resizeArea,
+  runningMax,
   strokeWidth,
   toInkOnBlack,
 } from '../../src/imaging/normalize.ts';
@@ -76,6 +77,21 @@ describe('MNIST-style normalisation', () => {
     const out = normalizeDigit(thin);
     const bright = out.data.filter((v) => v > 127).length;
     assert.ok(bright >= 20 * 2, `only ${bright} bright pixels: the stroke vanished`);
+  });
+
+  it('computes a running maximum in O(n) that equals the naive window, for any radius', () => {
+    const line = Float32Array.from({ length: 57 }, (_, i) => (i * 7919) % 101);
+    for (const r of [1, 2, 5, 13, 56, 200]) {
+      const naive = line.map((_, i) => Math.max(0, ...line.slice(Math.max(0, i - r), i + r + 1)));
+      assert.deepEqual(runningMax(line, r), naive, `radius ${r}`);
+    }
+  });
+
+  it('handles an extreme aspect ratio (a 60000x6 stroke) at bounded cost', () => {
+    const out = normalizeDigit(rectangle(60000, 6, { x: 0, y: 2, w: 60000, h: 2 }));
+    const box = boundingBox(out)!;
+    assert.equal(box.width, 20);
+    assert.ok(box.height >= 1 && box.height <= 3, `height ${box.height}`);
   });
 
   it('cuts JPEG-like background noise to zero', () => {

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { rawPng } from '../../../scripts/lib/raw-png.ts';
+import { ImageError } from '../../src/imaging/decode.ts';
+import { imageToModelInput } from '../../src/imaging/model-input.ts';
+import { encodeDigit, digits } from '../helpers.ts';
+
+const LIMIT = 1024 * 1024;
+
+/** The only acceptable outcomes: a model input, or an ImageError (which the API maps to 4xx). */
+async function outcome(bytes: Uint8Array): Promise<'input' | string> {
+  try {
+    const { input } = await imageToModelInput(bytes, LIMIT);
+    assert.equal(input.length, 784);
+    assert.ok(
+      input.every((v) => v >= 0 && v <= 1),
+      'model input within 0..1',
+    );
+    return 'input';
+  } catch (err) {
+    if (err instanceof ImageError) return err.code;
+    throw err;
+  }
+}
+
+describe('fuzzing the image path', () => {
+  it('turns random bytes into an ImageError, never a crash', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 512 }), async (bytes) => {
+        await outcome(bytes);
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+
+  it('survives random PNG headers: any size, depth and colour type, with random data', async () => {
+    const header = fc.record({
+      width: fc.integer({ min: 0, max: 70000 }),
+      height: fc.integer({ min: 0, max: 70000 }),
+      bitDepth: fc.constantFrom(1, 2, 4, 8, 16, 3, 0),
+      colorType: fc.constantFrom(0, 2, 3, 4, 6, 1, 7),
+      rows: fc.uint8Array({ minLength: 0, maxLength: 256 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(header, async (h) => {
+        const result = await outcome(rawPng(h));
+        if (h.width * h.height > LIMIT) assert.equal(result, 'image_too_large');
+      }),
+      { numRuns: 1500, seed: 7 },
+    );
+  });
+
+  it('survives real images with random bytes flipped or cut', async () => {
+    const pngs = await Promise.all(digits(5).map((d) => encodeDigit(d.pixels)));
+    const jpegs = await Promise.all(digits(5).map((d) => encodeDigit(d.pixels, 'image/jpeg')));
+    const base = fc.constantFrom(...pngs, ...jpegs);
+    await fc.assert(
+      fc.asyncProperty(
+        base,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.nat(),
+        async (img, flips, cut) => {
+          const bytes = Uint8Array.from(img);
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          await outcome(bytes.subarray(0, Math.max(1, bytes.length - (cut % 64))));
+        },
+      ),
+      { numRuns: 1000, seed: 3 },
+    );
+  });
+});
