@@ -82,3 +82,6 @@ export function sample(text: string, name: string, labels: Record<string, string
 export function lastJsonLine<T>(stdout: string): T {
   return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
+
+/** A short, quiet load-script run that ends with its JSON summary. */
+export const SMOKE_LOAD_ARGS = ['--requests', '60', '--digits', '30', '--quiet', '--json'];

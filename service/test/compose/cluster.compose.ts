@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../../grafana/src/dashboards.ts';
-import { digits, encodeDigit, lastJsonLine } from '../helpers.ts';
+import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../helpers.ts';
 
 const run = promisify(execFile);
 const PROMETHEUS = 'http://127.0.0.1:9090';
@@ -246,19 +246,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   });
 
   it('runs the load generator inside the cluster network with the `load` profile', async () => {
-    const out = await compose(
-      '--profile',
-      'load',
-      'run',
-      '--rm',
-      'load',
-      '--requests',
-      '60',
-      '--digits',
-      '30',
-      '--quiet',
-      '--json',
-    );
+    const out = await compose('--profile', 'load', 'run', '--rm', 'load', ...SMOKE_LOAD_ARGS);
     const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(out);
     assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
   });

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { runLoad, type LoadPlan } from '../../../scripts/load/driver.ts';
 import { mnistDigits, type Digit } from '../../../scripts/load/payloads.ts';
 import { imageToModelInput } from '../../src/imaging/model-input.ts';
-import { lastJsonLine, sample, startTestReplica } from '../helpers.ts';
+import { lastJsonLine, sample, SMOKE_LOAD_ARGS, startTestReplica } from '../helpers.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 const run = promisify(execFile);
@@ -81,12 +81,7 @@ describe('scripts/load.sh against two real replicas', () => {
   it('runs as a shell script: --json summary last, exit 0; exit 1 when good requests fail', async () => {
     const { stdout } = await run('scripts/load.sh', [
       ...replicas.flatMap((r) => ['--target', r.url]),
-      '--requests',
-      '60',
-      '--digits',
-      '30',
-      '--quiet',
-      '--json',
+      ...SMOKE_LOAD_ARGS,
     ]);
     const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(stdout);
     assert.equal(summary.total.requests, 60);
