@@ -1,18 +1,16 @@
 /**
  * `npm run bench`: one replica under a real 1-CPU limit (cgroup v1 CFS quota), driven from outside
  * the limit at concurrency 1, 8, 32 and 128, with micro-batching off and on; and, in the same run,
- * the in-process limit (decode + normalise + infer per image at the best batch size, one core).
+ * the in-process limit (decode + normalise + infer per image at the best batch size) under the
+ * same quota.
  * Prints a table; the last line is one JSON object with the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { createEngine } from '../../service/src/engine/engine.ts';
-import { DEFAULT_MODEL_DIR } from '../../service/src/engine/model-card.ts';
-import { imageToModelInput } from '../../service/src/imaging/model-input.ts';
 import { runLoad } from '../load/driver.ts';
-import { mnistDigits, type Digit } from '../load/payloads.ts';
-import { freePort } from '../lib/free-port.ts';
-import { createCpuGroup } from './cpu-cgroup.ts';
+import { mnistDigits } from '../load/payloads.ts';
+import { spawnReplica } from '../lib/replica-process.ts';
+import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,58 +23,17 @@ const seconds = Number(values.seconds);
 const levels = values.concurrency.split(',').map(Number);
 const cpus = Number(values.cpus);
 
-/** Decode + normalise + infer per image, in this process (one core), at the best batch size. */
-async function inProcessLimit(digits: Digit[]) {
-  const engine = await createEngine({ modelDir: DEFAULT_MODEL_DIR, backend: 'auto' });
-  let best = { batch: 1, perSecond: 0 };
-  for (const batch of [1, 8, 16, 32, 64]) {
-    for (let round = 0; round < 2; round++) {
-      const t0 = performance.now();
-      for (let i = 0; i + batch <= digits.length; i += batch) {
-        const inputs = [];
-        for (const d of digits.slice(i, i + batch)) inputs.push((await imageToModelInput(d.png, 1e8)).input);
-        engine.predict(inputs);
-      }
-      const perSecond = (Math.floor(digits.length / batch) * batch) / ((performance.now() - t0) / 1000);
-      if (round === 1 && perSecond > best.perSecond) best = { batch, perSecond };
-    }
-  }
-  engine.dispose();
-  return best;
-}
-
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  metricsUrl: string;
-}
-
-async function startLimitedReplica(batchSize: number, group: ReturnType<typeof createCpuGroup>): Promise<Replica> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-      HOST: '127.0.0.1',
-      MAX_BATCH_SIZE: String(batchSize),
-      REPLICA: `bench-${batchSize}`,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+/** Runs limit.ts as a child inside the CPU quota and returns its best figure. */
+async function inProcessLimit(group: CpuGroup): Promise<{ batch: number; perSecond: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/limit.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   group.add(child.pid!);
-  const replica = { child, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode} before it was ready`);
-    const ready = await fetch(`${replica.url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return replica;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('replica not ready after 30 s');
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`limit measurement exited with ${String(code)}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as { batch: number; perSecond: number };
 }
 
 async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
@@ -86,9 +43,6 @@ async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: nu
 }
 
 const digits = await mnistDigits(512);
-const limit = await inProcessLimit(digits);
-console.error(`in-process limit: ${limit.perSecond.toFixed(0)} images/s at batch ${limit.batch}`);
-
 const group = createCpuGroup(`mnist-bench-${process.pid}`, cpus);
 const runs: {
   batching: string;
@@ -100,12 +54,18 @@ const runs: {
   mean_batch: number;
   non_200: number;
 }[] = [];
+let limit = { batch: 0, perSecond: 0 };
 try {
+  limit = await inProcessLimit(group);
+  console.error(`in-process limit: ${limit.perSecond.toFixed(0)} images/s at batch ${limit.batch}`);
   for (const [batching, batchSize] of [
     ['off', 1],
     ['on', 32],
   ] as const) {
-    const replica = await startLimitedReplica(batchSize, group);
+    const replica = await spawnReplica(
+      { MAX_BATCH_SIZE: String(batchSize), REPLICA: `bench-${batchSize}` },
+      { onSpawn: (pid) => group.add(pid) },
+    );
     try {
       for (const concurrency of levels) {
         const plan = {
@@ -138,8 +98,7 @@ try {
         );
       }
     } finally {
-      replica.child.kill('SIGTERM');
-      await new Promise((r) => replica.child.once('exit', r));
+      await replica.stop();
     }
   }
 } finally {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { encodeRgba } from '../../src/imaging/encode.ts';
+import { spawnReplica } from '../../../scripts/lib/replica-process.ts';
 import { digits } from '../helpers.ts';
 
 /** A 1000x1000 photo-sized JPEG of a digit: each takes tens of milliseconds to decode. */
@@ -20,29 +19,18 @@ async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
 
 describe('graceful shutdown', () => {
   it('answers every in-flight request after SIGTERM, then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
-      env: { ...process.env, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'replica ready' && entry.port) resolve(entry.port);
-      });
-      child.on('exit', () => reject(new Error('the service exited before it was ready')));
-    });
+    const replica = await spawnReplica();
     const [d] = digits(1, 7);
     const body = await largeJpeg(d!.pixels);
     const inflight = Array.from({ length: 12 }, () =>
-      fetch(`http://127.0.0.1:${port}/predict`, {
+      fetch(`${replica.url}/predict`, {
         method: 'POST',
         headers: { 'content-type': 'image/jpeg' },
         body,
       }).then(async (res) => ({ status: res.status, digit: ((await res.json()) as { digit: number }).digit })),
     );
     await new Promise((r) => setTimeout(r, 150));
-    child.kill('SIGTERM');
+    const exited = replica.stop();
     const answers = await Promise.all(inflight);
     assert.deepEqual(
       answers.map((a) => a.status),
@@ -53,6 +41,6 @@ describe('graceful shutdown', () => {
       'answers.every((a) => a.digit === d!.label)',
     );
     assert.equal(await exited, 0);
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'no new connections after shutdown');
+    await assert.rejects(fetch(`${replica.url}/healthz`), 'no new connections after shutdown');
   });
 });
