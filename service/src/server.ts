@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { Batcher } from './engine/batcher.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
 import { createDecoder } from './imaging/decoder.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { closeGracefully, listen } from './lifecycle.ts';
 import { readCgroupStats } from './metrics/cgroup.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -73,7 +74,15 @@ export async function startReplica(
     serviceVersion,
   });
 
-  const api = createServer(app.callback());
+  // Without a short check interval, Node looks for requests past requestTimeout only every 30 s.
+  const api = createServer({ connectionsCheckingInterval: 1000 }, app.callback());
+  api.on(
+    'clientError',
+    clientErrorHandler((code) => {
+      telemetry.rejected(code);
+      logger.info({ error_code: code }, 'request refused by the HTTP parser');
+    }),
+  );
   // Deliberate timeouts: slow-loris uploads are cut off, idle keep-alive sockets do not pile up.
   api.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   api.headersTimeout = Math.min(10_000, config.REQUEST_TIMEOUT_MS);

@@ -109,7 +109,7 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   });
   const rejected = new Counter({
     name: 'mnist_rejected_requests_total',
-    help: 'Prediction requests refused, by reason (the error code).',
+    help: 'Requests refused, by reason (the error code): bad input, overload, protocol errors.',
     labelNames: ['reason'],
     registers,
   });
