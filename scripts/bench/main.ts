@@ -54,7 +54,7 @@ const runs: {
   mean_batch: number;
   non_200: number;
 }[] = [];
-let limit = { batch: 0, perSecond: 0 };
+let limit: { batch: number; perSecond: number };
 try {
   limit = await inProcessLimit(group);
   console.error(`in-process limit: ${limit.perSecond.toFixed(0)} images/s at batch ${limit.batch}`);

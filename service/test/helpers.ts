@@ -1,5 +1,6 @@
 /** Shared test fixtures: an in-process replica on ephemeral ports and real MNIST digits as files. */
 import pino from 'pino';
+import { rawPng } from '../../scripts/lib/raw-png.ts';
 import { parseConfig } from '../src/config.ts';
 import { encodeGrey, type EncodableMime } from '../src/imaging/encode.ts';
 import { startReplica, type Replica } from '../src/server.ts';
@@ -40,6 +41,25 @@ export function digits(count: number, offset = 0, stride = 1): Digit[] {
 
 export function encodeDigit(pixels: ArrayLike<number>, mime: EncodableMime = 'image/png', side = 28): Promise<Buffer> {
   return encodeGrey(pixels, side, side, mime);
+}
+
+/** The same digit as a 16-bit greyscale PNG and as a palette PNG, which encoders rarely produce. */
+export function unusualPngs(pixels: Uint8Array): { sixteenBit: Buffer; palette: Buffer } {
+  const rows16 = new Uint8Array(28 * (1 + 56));
+  const rowsPal = new Uint8Array(28 * 29);
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      const v = pixels[y * 28 + x]!;
+      rows16[y * 57 + 1 + 2 * x] = v;
+      rows16[y * 57 + 2 + 2 * x] = v;
+      rowsPal[y * 29 + 1 + x] = v;
+    }
+  }
+  const palette = Uint8Array.from({ length: 256 * 3 }, (_, i) => Math.floor(i / 3));
+  return {
+    sixteenBit: rawPng({ width: 28, height: 28, bitDepth: 16, colorType: 0, rows: rows16 }),
+    palette: rawPng({ width: 28, height: 28, bitDepth: 8, colorType: 3, rows: rowsPal, palette }),
+  };
 }
 
 /** Sends a multipart upload the way `curl -F file=@digit.png` does. */

@@ -63,6 +63,15 @@ export function createPayloadReader(maxBodyBytes: number) {
     const declared = Number(ctx.get('content-length'));
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
     if (ctx.is('multipart/form-data')) {
+      // formidable limits the bytes of files only; without a declared length checked above, a
+      // multipart body of anything else would stream through it without end.
+      if (!ctx.get('content-length')) {
+        throw new ApiError(
+          411,
+          'length_required',
+          'a multipart upload must declare its Content-Length; send the image as a raw image/* body to stream it',
+        );
+      }
       await parseWith(multipart, ctx, 'invalid_multipart', 'the multipart body could not be parsed');
       const file = ctx.request.files?.file;
       if (!file)

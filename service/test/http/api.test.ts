@@ -3,8 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import { encodeRgba } from '../../src/imaging/encode.ts';
 import { bytesToModelInput } from '../../src/imaging/mnist-input.ts';
 import { seededRandom } from '../../training/random.ts';
-import { pngBomb, rawPng } from '../../../scripts/lib/raw-png.ts';
-import { digits, encodeDigit, mapConcurrent, multipart, startTestReplica, type Digit } from '../helpers.ts';
+import { pngBomb } from '../../../scripts/lib/raw-png.ts';
+import {
+  digits,
+  encodeDigit,
+  mapConcurrent,
+  multipart,
+  startTestReplica,
+  unusualPngs,
+  type Digit,
+} from '../helpers.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 let replica: Replica;
@@ -135,21 +143,8 @@ describe('the inference API over real HTTP', () => {
     const answer = (await (await postImage(transparent, 'image/png')).json()) as Answer;
     assert.equal(answer.digit, d!.label);
 
-    const rows16 = new Uint8Array(28 * (1 + 56));
-    const rowsPal = new Uint8Array(28 * 29);
-    for (let y = 0; y < 28; y++) {
-      for (let x = 0; x < 28; x++) {
-        const v = d!.pixels[y * 28 + x]!;
-        rows16[y * 57 + 1 + 2 * x] = v;
-        rows16[y * 57 + 2 + 2 * x] = v;
-        rowsPal[y * 29 + 1 + x] = v;
-      }
-    }
-    const palette = Uint8Array.from({ length: 256 * 3 }, (_, i) => Math.floor(i / 3));
-    for (const png of [
-      rawPng({ width: 28, height: 28, bitDepth: 16, colorType: 0, rows: rows16 }),
-      rawPng({ width: 28, height: 28, bitDepth: 8, colorType: 3, rows: rowsPal, palette }),
-    ]) {
+    const { sixteenBit, palette } = unusualPngs(d!.pixels);
+    for (const png of [sixteenBit, palette]) {
       const res = await postImage(png, 'image/png');
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as Answer).digit, d!.label);

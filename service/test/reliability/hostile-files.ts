@@ -1,0 +1,49 @@
+/** Image files built to hurt a decoder: what a hostile client uploads. */
+
+/**
+ * A valid TIFF with a second page appended whose directory declares `width` x `height` pixels and
+ * points at the first page's strips. The header (the first page) is tiny, so only a decoder that
+ * looks past page one is hurt.
+ */
+export function tiffWithSecondPage(tiff: Buffer, width: number, height: number): Buffer {
+  const little = tiff.toString('latin1', 0, 2) === 'II';
+  const u16 = (at: number) => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const u32 = (at: number) => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
+  const put16 = (buf: Buffer, v: number, at: number) => (little ? buf.writeUInt16LE(v, at) : buf.writeUInt16BE(v, at));
+  const put32 = (buf: Buffer, v: number, at: number) => (little ? buf.writeUInt32LE(v, at) : buf.writeUInt32BE(v, at));
+  const firstIfd = u32(4);
+  const count = u16(firstIfd);
+  const entries = Buffer.from(tiff.subarray(firstIfd + 2, firstIfd + 2 + count * 12));
+  for (let i = 0; i < count; i++) {
+    const tag = little ? entries.readUInt16LE(i * 12) : entries.readUInt16BE(i * 12);
+    const value = tag === 256 ? width : tag === 257 || tag === 278 ? height : undefined;
+    if (value === undefined) continue;
+    // Rewritten as one LONG held inline, whatever type the encoder chose.
+    put16(entries, 4, i * 12 + 2);
+    put32(entries, 1, i * 12 + 4);
+    put32(entries, value, i * 12 + 8);
+  }
+  const secondIfd = tiff.length + (tiff.length % 2); // IFDs start on a word boundary
+  const out = Buffer.alloc(secondIfd + 2 + count * 12 + 4);
+  tiff.copy(out);
+  put32(out, secondIfd, firstIfd + 2 + count * 12); // page one's "next directory" pointer
+  put16(out, count, secondIfd);
+  entries.copy(out, secondIfd + 2);
+  return out; // the trailing 4 zero bytes end the directory chain
+}
+
+/** A copy of a baseline or progressive JPEG whose frame header declares `width` x `height`. */
+export function jpegDeclaring(jpeg: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(jpeg);
+  for (let i = 2; i + 9 < out.length; i += 2 + out.readUInt16BE(i + 2)) {
+    if (out[i] !== 0xff) break;
+    const marker = out[i + 1]!;
+    // Start-of-frame markers: C0-CF except C4 (Huffman tables), C8 (reserved) and CC (arithmetic).
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      out.writeUInt16BE(height, i + 5);
+      out.writeUInt16BE(width, i + 7);
+      return out;
+    }
+  }
+  throw new Error('no frame header in this JPEG');
+}
