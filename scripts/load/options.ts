@@ -58,9 +58,10 @@ function fail(message: string): never {
   throw new UsageError(message);
 }
 
-function duration(text: string): number {
+/** Seconds from "30", "30s" or "2m". */
+export function parseDuration(name: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(text);
-  if (!m) fail(`--duration must look like 30, 30s or 2m, got "${text}"`);
+  if (!m) fail(`--${name} must look like 30, 30s or 2m, got "${text}"`);
   return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
 }
 
@@ -152,7 +153,8 @@ export function parseOptions(argv: string[]): CliOptions | 'help' {
 
   const rate = values.rate !== undefined ? positive('rate', values.rate, false) : null;
   const requests = values.requests !== undefined ? positive('requests', values.requests) : null;
-  let durationSeconds = values.duration !== undefined ? duration(values.duration) : (preset.durationSeconds ?? null);
+  let durationSeconds =
+    values.duration !== undefined ? parseDuration('duration', values.duration) : (preset.durationSeconds ?? null);
   if (durationSeconds === null && requests === null) durationSeconds = 30;
   const rateAt = rate !== null ? () => rate : (preset.rateAt ?? null);
   const concurrency =
