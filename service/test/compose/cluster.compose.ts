@@ -6,34 +6,14 @@
  * stand-ins of scripts/ci/standin-images.sh).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../../grafana/src/dashboards.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../helpers.ts';
-
-const run = promisify(execFile);
-const PROMETHEUS = 'http://127.0.0.1:9090';
-const REPLICAS = [
-  { name: 'mnist-1', api: 'http://127.0.0.1:8000' },
-  { name: 'mnist-2', api: 'http://127.0.0.1:9000' },
-] as const;
-const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
-
-// The test's own Grafana admin password, so its API can be asked as admin where Grafana runs.
-const GRAFANA_PASSWORD = `test-${process.pid}-${Date.now()}`;
-
-async function compose(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', ['compose', ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, GRAFANA_ADMIN_PASSWORD: GRAFANA_PASSWORD },
-  });
-  return stdout;
-}
+import { byReplica, compose, health, predict, query, REPLICAS, run, startStack, stopStack, waitFor } from './stack.ts';
 
 /** Every datasource reference in a dashboard: objects with a `datasource` field. */
 function datasourceUids(node: unknown, out: string[] = []): string[] {
@@ -47,77 +27,15 @@ function datasourceUids(node: unknown, out: string[] = []): string[] {
   return out;
 }
 
-async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-async function health(): Promise<Record<string, string>> {
-  const out = await compose('ps', '--all', '--format', 'json');
-  const rows = out.trim().startsWith('[')
-    ? (JSON.parse(out) as object[])
-    : out
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as object);
-  return Object.fromEntries(
-    rows.map((r) => {
-      const row = r as { Service: string; Health: string; State: string };
-      return [row.Service, row.Health || row.State];
-    }),
-  );
-}
-
-interface PromResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(expr: string): Promise<PromResult[]> {
-  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: PromResult[] } };
-  assert.equal(body.status, 'success', `query failed: ${expr}`);
-  return body.data.result;
-}
-
-const byReplica = (results: PromResult[]) =>
-  Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));
-
-async function predict(api: string, bytes: Buffer): Promise<{ digit: number; replica: string }> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'digit.png');
-  const res = await fetch(`${api}/predict`, { method: 'POST', body: form });
-  assert.equal(res.status, 200);
-  return (await res.json()) as { digit: number; replica: string };
-}
-
 describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   let withGrafana = false;
 
   before(async () => {
-    await run('docker', ['image', 'inspect', GRAFANA_IMAGE]).then(
-      () => (withGrafana = true),
-      () => (withGrafana = false),
-    );
-    await compose('--profile', 'load', 'build', '--quiet');
-    const services = ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
-    await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
+    withGrafana = await startStack();
   });
 
   after(async () => {
-    await compose('down', '--volumes', '--remove-orphans', '--timeout', '20');
-    assert.equal((await compose('ps', '--all', '--quiet')).trim(), '', 'docker compose down left containers behind');
+    await stopStack();
   });
 
   it('has every service healthy', async () => {

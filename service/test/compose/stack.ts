@@ -1,0 +1,100 @@
+/**
+ * The compose stack as the tier-2 tests drive it: `docker compose` with the test's own Grafana
+ * password, Prometheus's HTTP API, the replicas' host ports, and polling until a condition holds.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+export const run = promisify(execFile);
+export const PROMETHEUS = 'http://127.0.0.1:9090';
+export const REPLICAS = [
+  { name: 'mnist-1', api: 'http://127.0.0.1:8000' },
+  { name: 'mnist-2', api: 'http://127.0.0.1:9000' },
+] as const;
+export const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
+
+// The test's own Grafana admin password, so its API can be asked as admin where Grafana runs.
+const GRAFANA_PASSWORD = `test-${process.pid}-${Date.now()}`;
+
+export async function compose(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', ['compose', ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, GRAFANA_ADMIN_PASSWORD: GRAFANA_PASSWORD },
+  });
+  return stdout;
+}
+
+export async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export async function health(): Promise<Record<string, string>> {
+  const out = await compose('ps', '--all', '--format', 'json');
+  const rows = out.trim().startsWith('[')
+    ? (JSON.parse(out) as object[])
+    : out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as object);
+  return Object.fromEntries(
+    rows.map((r) => {
+      const row = r as { Service: string; Health: string; State: string };
+      return [row.Service, row.Health || row.State];
+    }),
+  );
+}
+
+export interface PromResult {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export async function query(expr: string): Promise<PromResult[]> {
+  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { status: string; data: { result: PromResult[] } };
+  assert.equal(body.status, 'success', `query failed: ${expr}`);
+  return body.data.result;
+}
+
+export const byReplica = (results: PromResult[]) =>
+  Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));
+
+export async function predict(api: string, bytes: Buffer): Promise<{ digit: number; replica: string }> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'digit.png');
+  const res = await fetch(`${api}/predict`, { method: 'POST', body: form });
+  assert.equal(res.status, 200);
+  return (await res.json()) as { digit: number; replica: string };
+}
+
+/** Builds the images and starts the stack (Grafana too where its image exists); says whether it did. */
+export async function startStack(): Promise<boolean> {
+  const withGrafana = await run('docker', ['image', 'inspect', GRAFANA_IMAGE]).then(
+    () => true,
+    () => false,
+  );
+  await compose('--profile', 'load', 'build', '--quiet');
+  const services = ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
+  await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
+  return withGrafana;
+}
+
+/** Removes the stack with its volumes and checks nothing is left. */
+export async function stopStack(): Promise<void> {
+  await compose('down', '--volumes', '--remove-orphans', '--timeout', '20');
+  assert.equal((await compose('ps', '--all', '--quiet')).trim(), '', 'docker compose down left containers behind');
+}
