@@ -75,7 +75,9 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     await stopStack();
   });
 
-  it('sheds load past the CPU limits with 429, fires the shedding alert, then recovers and resolves it', async () => {
+  it('sheds load past the CPU limits with 429, fires the shedding alert, then recovers and resolves it', async (t) => {
+    const started = Date.now();
+    const since = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
     const before = await Promise.all(REPLICAS.map((r) => containerOf(r.name)));
     // 400 requests in flight per replica against a queue of 256 and one CPU each.
     const load = backgroundLoad([
@@ -88,15 +90,23 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       return replicas.includes('mnist-1') && replicas.includes('mnist-2') ? replicas : undefined;
     });
     assert.equal(firing.length, 2);
+    t.diagnostic(`MnistSheddingLoad firing for both replicas after ${since()}`);
     const summary = await load;
-    for (const t of summary.targets) {
-      const statuses = Object.keys(t.by_status);
-      assert.ok((t.by_status['429'] ?? 0) > 0, `${t.target} shed with 429: ${JSON.stringify(t.by_status)}`);
-      assert.ok((t.by_status['200'] ?? 0) > 0, `${t.target} kept serving: ${JSON.stringify(t.by_status)}`);
+    for (const target of summary.targets) {
+      const statuses = Object.keys(target.by_status);
+      t.diagnostic(`${target.target}: ${JSON.stringify(target.by_status)} in 60 s`);
+      assert.ok(
+        (target.by_status['429'] ?? 0) > 0,
+        `${target.target} shed with 429: ${JSON.stringify(target.by_status)}`,
+      );
+      assert.ok(
+        (target.by_status['200'] ?? 0) > 0,
+        `${target.target} kept serving: ${JSON.stringify(target.by_status)}`,
+      );
       assert.deepEqual(
         statuses.filter((s) => s !== '200' && s !== '429'),
         [],
-        `${t.target}: nothing but 200 and 429 (no 5xx, no dropped connections)`,
+        `${target.target}: nothing but 200 and 429 (no 5xx, no dropped connections)`,
       );
     }
     const afterLoad = await Promise.all(REPLICAS.map((r) => containerOf(r.name)));
@@ -109,10 +119,11 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       return (await alerts('MnistSheddingLoad')).length === 0 ? true : undefined;
     });
     const p99 = byReplica(await query('replica:mnist_latency_seconds:p99_rate1m'));
+    t.diagnostic(`MnistSheddingLoad resolved after ${since()}; p99 then ${JSON.stringify(p99)} s`);
     for (const r of REPLICAS) assert.ok(p99[r.name]! < 0.5, `${r.name} p99 back to ${p99[r.name]} s`);
   });
 
-  it('keeps serving when a replica is killed during load; the restart policy brings it back', async () => {
+  it('keeps serving when a replica is killed during load; the restart policy brings it back', async (t) => {
     const victim = REPLICAS[1];
     const before = await containerOf(victim.name);
     const startedBefore = await waitFor('both replicas scraped', 60, async () => {
@@ -145,6 +156,7 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     assert.equal(back.id, before.id, 'the same container, restarted (not recreated)');
     const summary = await load;
     const [survivor, killed] = summary.targets;
+    for (const target of summary.targets) t.diagnostic(`${target.target}: ${JSON.stringify(target.by_status)}`);
     assert.equal(
       survivor!.ok,
       survivor!.requests,
