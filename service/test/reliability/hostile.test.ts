@@ -13,6 +13,11 @@ import { tiffWithSecondPage, jpegDeclaring } from './hostile-files.ts';
 import { rawExchange } from './raw-http.ts';
 
 const MiB = 1024 * 1024;
+/**
+ * 64 KiB per millisecond (about 64 MB/s, a fast network) for the 50 MB uploads: on loopback an
+ * unpaced upload can be written whole before the client has had a turn to read the early answer.
+ */
+const UPLOAD_PACE_MS = 1;
 /** Short, so that the slow-loris cases end quickly; the default is 30 s. */
 const REQUEST_TIMEOUT_MS = 2000;
 
@@ -192,10 +197,14 @@ async function buildCases(): Promise<HostileCase[]> {
     {
       name: 'a 50 MB body with its Content-Length',
       send: (url) =>
-        viaSocket(url, [
-          head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', `Content-Length: ${50 * MiB}`]),
-          ...bytes(50 * MiB),
-        ]),
+        viaSocket(
+          url,
+          [
+            head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', `Content-Length: ${50 * MiB}`]),
+            ...bytes(50 * MiB),
+          ],
+          UPLOAD_PACE_MS,
+        ),
       status: 413,
       code: 'payload_too_large',
       refusedEarly: true,
@@ -203,10 +212,14 @@ async function buildCases(): Promise<HostileCase[]> {
     {
       name: 'a 50 MB chunked body',
       send: (url) =>
-        viaSocket(url, [
-          head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', 'Transfer-Encoding: chunked']),
-          ...chunked(50 * MiB),
-        ]),
+        viaSocket(
+          url,
+          [
+            head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', 'Transfer-Encoding: chunked']),
+            ...chunked(50 * MiB),
+          ],
+          UPLOAD_PACE_MS,
+        ),
       status: 413,
       code: 'payload_too_large',
       refusedEarly: true,
@@ -214,15 +227,19 @@ async function buildCases(): Promise<HostileCase[]> {
     {
       name: 'a 50 MB file in a chunked multipart upload (no length)',
       send: (url) =>
-        viaSocket(url, [
-          head([
-            'POST /predict HTTP/1.1',
-            'Host: x',
-            `Content-Type: multipart/form-data; boundary=${boundary}`,
-            'Transfer-Encoding: chunked',
-          ]),
-          ...chunked(50 * MiB, part(boundary)),
-        ]),
+        viaSocket(
+          url,
+          [
+            head([
+              'POST /predict HTTP/1.1',
+              'Host: x',
+              `Content-Type: multipart/form-data; boundary=${boundary}`,
+              'Transfer-Encoding: chunked',
+            ]),
+            ...chunked(50 * MiB, part(boundary)),
+          ],
+          UPLOAD_PACE_MS,
+        ),
       status: 411,
       code: 'length_required',
       refusedEarly: true,
@@ -230,15 +247,19 @@ async function buildCases(): Promise<HostileCase[]> {
     {
       name: '50 MB of junk in a chunked multipart body (no length)',
       send: (url) =>
-        viaSocket(url, [
-          head([
-            'POST /predict HTTP/1.1',
-            'Host: x',
-            `Content-Type: multipart/form-data; boundary=${boundary}`,
-            'Transfer-Encoding: chunked',
-          ]),
-          ...chunked(50 * MiB),
-        ]),
+        viaSocket(
+          url,
+          [
+            head([
+              'POST /predict HTTP/1.1',
+              'Host: x',
+              `Content-Type: multipart/form-data; boundary=${boundary}`,
+              'Transfer-Encoding: chunked',
+            ]),
+            ...chunked(50 * MiB),
+          ],
+          UPLOAD_PACE_MS,
+        ),
       status: 411,
       code: 'length_required',
       refusedEarly: true,
