@@ -88,6 +88,25 @@ function* chunked(total: number, preamble = ''): Generator<Buffer> {
 
 const head = (lines: string[]) => `${lines.join('\r\n')}\r\n\r\n`;
 
+/** A paced 50 MB POST /predict: with its Content-Length, or chunked after an optional preamble. */
+function upload50MB(type: string, framing: { chunked: boolean; preamble?: string }) {
+  const size = 50 * MiB;
+  return (url: string) =>
+    viaSocket(
+      url,
+      [
+        head([
+          'POST /predict HTTP/1.1',
+          'Host: x',
+          `Content-Type: ${type}`,
+          framing.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${size}`,
+        ]),
+        ...(framing.chunked ? chunked(size, framing.preamble) : bytes(size)),
+      ],
+      UPLOAD_PACE_MS,
+    );
+}
+
 function formWith(files: number, field = 'file'): () => FormData {
   return () => {
     const form = new FormData();
@@ -196,70 +215,28 @@ async function buildCases(): Promise<HostileCase[]> {
     { name: 'a form with ten files', send: postForm(formWith(10)), status: 400, code: 'too_many_files' },
     {
       name: 'a 50 MB body with its Content-Length',
-      send: (url) =>
-        viaSocket(
-          url,
-          [
-            head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', `Content-Length: ${50 * MiB}`]),
-            ...bytes(50 * MiB),
-          ],
-          UPLOAD_PACE_MS,
-        ),
+      send: upload50MB('image/png', { chunked: false }),
       status: 413,
       code: 'payload_too_large',
       refusedEarly: true,
     },
     {
       name: 'a 50 MB chunked body',
-      send: (url) =>
-        viaSocket(
-          url,
-          [
-            head(['POST /predict HTTP/1.1', 'Host: x', 'Content-Type: image/png', 'Transfer-Encoding: chunked']),
-            ...chunked(50 * MiB),
-          ],
-          UPLOAD_PACE_MS,
-        ),
+      send: upload50MB('image/png', { chunked: true }),
       status: 413,
       code: 'payload_too_large',
       refusedEarly: true,
     },
     {
       name: 'a 50 MB file in a chunked multipart upload (no length)',
-      send: (url) =>
-        viaSocket(
-          url,
-          [
-            head([
-              'POST /predict HTTP/1.1',
-              'Host: x',
-              `Content-Type: multipart/form-data; boundary=${boundary}`,
-              'Transfer-Encoding: chunked',
-            ]),
-            ...chunked(50 * MiB, part(boundary)),
-          ],
-          UPLOAD_PACE_MS,
-        ),
+      send: upload50MB(`multipart/form-data; boundary=${boundary}`, { chunked: true, preamble: part(boundary) }),
       status: 411,
       code: 'length_required',
       refusedEarly: true,
     },
     {
       name: '50 MB of junk in a chunked multipart body (no length)',
-      send: (url) =>
-        viaSocket(
-          url,
-          [
-            head([
-              'POST /predict HTTP/1.1',
-              'Host: x',
-              `Content-Type: multipart/form-data; boundary=${boundary}`,
-              'Transfer-Encoding: chunked',
-            ]),
-            ...chunked(50 * MiB),
-          ],
-          UPLOAD_PACE_MS,
-        ),
+      send: upload50MB(`multipart/form-data; boundary=${boundary}`, { chunked: true }),
       status: 411,
       code: 'length_required',
       refusedEarly: true,
