@@ -63,7 +63,7 @@ try {
     ['on', 32],
   ] as const) {
     const replica = await spawnReplica(
-      { MAX_BATCH_SIZE: String(batchSize), REPLICA: `bench-${batchSize}` },
+      { MAX_BATCH_SIZE: String(batchSize), REPLICA: `bench-${batchSize}`, LOG_LEVEL: 'info' },
       { onSpawn: (pid) => group.add(pid) },
     );
     try {

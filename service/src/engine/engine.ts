@@ -45,9 +45,16 @@ export async function createEngine(options: { modelDir: string; backend: 'auto' 
         throw new Error(`input ${i} has ${input.length} values, expected ${MNIST_PIXELS}`);
       batch.set(input, i * MNIST_PIXELS);
     });
-    const probs = tf.tidy(() =>
-      (model.predict(tf.tensor4d(batch, [inputs.length, ...MNIST_INPUT_SHAPE])) as tf.Tensor).dataSync(),
-    );
+    // tidy returns the output tensor, not its values: tidy walks whatever it returns looking for
+    // tensors, and walking a typed array element by element sent V8 into a deoptimise/recompile
+    // loop that kept its compiler threads busy under load.
+    const output = tf.tidy(() => model.predict(tf.tensor4d(batch, [inputs.length, ...MNIST_INPUT_SHAPE])) as tf.Tensor);
+    let probs: Float32Array;
+    try {
+      probs = output.dataSync() as Float32Array;
+    } finally {
+      output.dispose();
+    }
     return inputs.map((_, i) => toPrediction(probs.subarray(i * MNIST_CLASSES, (i + 1) * MNIST_CLASSES)));
   };
 
