@@ -28,6 +28,14 @@ export class QueueFullError extends Error {
   }
 }
 
+/** The caller gave up (its client disconnected) while its input waited: it was never inferred. */
+export class AbandonedError extends Error {
+  override name = 'AbandonedError';
+  constructor() {
+    super('the client went away before its input was inferred');
+  }
+}
+
 interface Pending {
   input: Float32Array;
   enqueued: number;
@@ -49,10 +57,28 @@ export class Batcher {
     return this.queue.length;
   }
 
-  predict(input: Float32Array): Promise<Scheduled> {
+  /**
+   * Queues one input. An aborted `signal` takes it out of the queue at once, so that under
+   * overload the queue's places and the model's time go to clients still waiting for an answer.
+   */
+  predict(input: Float32Array, signal?: AbortSignal): Promise<Scheduled> {
+    if (signal?.aborted) return Promise.reject(new AbandonedError());
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(1));
     return new Promise<Scheduled>((resolve, reject) => {
-      this.queue.push({ input, enqueued: performance.now(), resolve, reject });
+      const pending: Pending = { input, enqueued: performance.now(), resolve, reject };
+      if (signal) {
+        const abandon = () => {
+          const at = this.queue.indexOf(pending);
+          if (at < 0) return; // already taken into a batch: its answer comes anyway
+          this.queue.splice(at, 1);
+          reject(new AbandonedError());
+        };
+        signal.addEventListener('abort', abandon, { once: true });
+        const settle = () => signal.removeEventListener('abort', abandon);
+        pending.resolve = (s) => (settle(), resolve(s));
+        pending.reject = (e) => (settle(), reject(e));
+      }
+      this.queue.push(pending);
       this.schedule();
     });
   }

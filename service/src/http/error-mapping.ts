@@ -1,5 +1,5 @@
 /** Maps whatever was thrown to the API error the client sees. Unknown errors expose nothing. */
-import { QueueFullError } from '../engine/batcher.ts';
+import { AbandonedError, QueueFullError } from '../engine/batcher.ts';
 import { ImageError } from '../imaging/decode.ts';
 import { PixelsError } from '../imaging/model-input.ts';
 import { ApiError } from './api-error.ts';
@@ -28,6 +28,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof QueueFullError) {
     return new ApiError(429, 'overloaded', err.message, { 'Retry-After': String(err.retryAfterSeconds) });
   }
+  // nginx's 499: nobody reads this answer, but the log and the metrics say what happened.
+  if (err instanceof AbandonedError) return new ApiError(499, 'client_closed_request', err.message);
   if (err instanceof PixelsError) return new ApiError(400, 'invalid_pixels', err.message);
   const e = (err ?? {}) as HttpishError;
   const status = e.status ?? e.statusCode ?? e.httpCode;

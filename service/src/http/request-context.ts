@@ -61,6 +61,12 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     telemetry.requestStarted();
     let error: ApiError | undefined;
     let cause: unknown;
+    // Logged and counted once the answer has left or the connection dropped, whichever is first,
+    // but never before the handler has settled: a client that disconnects mid-request closes the
+    // response while the handler still runs, and only its outcome says what happened (499).
+    let markHandled!: () => void;
+    const handled = new Promise<void>((resolve) => (markHandled = resolve));
+    ctx.res.once('close', () => void handled.then(report));
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) unanswered(ctx);
@@ -70,10 +76,11 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = { error: { code: error.code, message: error.message, request_id: requestId } } satisfies ErrorBody;
+    } finally {
+      markHandled();
     }
-    // Logged and counted once the answer has left (or the connection dropped), so the duration
-    // and the byte counts include writing the body.
-    ctx.res.once('close', () => {
+
+    function report(): void {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = state.route ?? 'unmatched';
       const io = socketBytes(ctx.req.socket);
@@ -103,6 +110,6 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
         sentBytes: io.sent,
         clientIp: ip,
       });
-    });
+    }
   };
 }

@@ -28,7 +28,12 @@ export function predictHandler(deps: PredictDeps) {
         payload.form === 'json' ? pixelsToModelInput(payload.pixels) : await deps.decoder.toModelInput(payload.bytes);
       const preprocessSeconds = (performance.now() - t0) / 1000;
       deps.telemetry.preprocessed(preprocessSeconds);
-      const scheduled = await deps.batcher.predict(input);
+      // A client that disconnects while its input waits for a batch takes it out of the queue.
+      const abandoned = new AbortController();
+      ctx.res.once('close', () => {
+        if (!ctx.res.writableFinished) abandoned.abort();
+      });
+      const scheduled = await deps.batcher.predict(input, abandoned.signal);
       const { prediction } = scheduled;
       deps.telemetry.queueWaited(scheduled.queueSeconds);
       deps.telemetry.predicted(prediction.digit, prediction.confidence);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Batcher, QueueFullError } from '../../src/engine/batcher.ts';
+import { AbandonedError, Batcher, QueueFullError } from '../../src/engine/batcher.ts';
 import { toPrediction, type Prediction } from '../../src/engine/engine.ts';
 
 /** An engine that answers input[0] as the digit and records each batch's size. */
@@ -77,5 +77,25 @@ describe('micro-batching', () => {
     const batcher = new Batcher(engine, { maxBatchSize: 1, maxDelayMs: 5, maxQueue: 100 });
     await Promise.all([1, 2, 3].map((d) => batcher.predict(input(d))));
     assert.deepEqual(engine.batches, [1, 1, 1]);
+  });
+
+  it('takes an abandoned input out of the queue at once, and never infers it', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 30, maxQueue: 3 });
+    const gone = new AbortController();
+    const kept = batcher.predict(input(1));
+    const abandoned = batcher.predict(input(2), gone.signal);
+    const alsoKept = batcher.predict(input(3), new AbortController().signal);
+    assert.equal(batcher.depth, 3);
+    gone.abort();
+    await assert.rejects(abandoned, AbandonedError);
+    assert.equal(batcher.depth, 2, 'its place in the queue is free again');
+    const answers = await Promise.all([kept, alsoKept, batcher.predict(input(4))]);
+    assert.deepEqual(engine.batches, [3]);
+    assert.deepEqual(
+      answers.map((a) => a.prediction.digit),
+      [1, 3, 4],
+    );
+    await assert.rejects(batcher.predict(input(5), gone.signal), AbandonedError, 'already aborted: refused');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runLoad } from '../../../scripts/load/driver.ts';
 import { mnistDigits } from '../../../scripts/load/payloads.ts';
-import { digits, encodeDigit, mapConcurrent, startTestReplica } from '../helpers.ts';
+import { digits, encodeDigit, mapConcurrent, sample, startTestReplica } from '../helpers.ts';
 
 describe('under overload and many requests', () => {
   it('sheds with 429, Retry-After and a JSON error once the queue is full, then recovers by itself', async () => {
@@ -42,6 +42,32 @@ describe('under overload and many requests', () => {
       assert.equal(res.status, 200, 'serves again once the load stops');
       const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
       assert.ok(heapGrowth < 200 * 2 ** 20, `heap grew by ${heapGrowth} bytes`);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('drops a request whose client disconnects while it waits for its batch, and counts it', async () => {
+    // A one-second batch deadline keeps the lone request queued while its client gives up.
+    const replica = await startTestReplica({ MAX_BATCH_DELAY_MS: '1000' });
+    try {
+      const metric = async (name: string, labels: Record<string, string> = {}) =>
+        sample(await (await fetch(replica.metricsUrl)).text(), name, labels) ?? 0;
+      const batchesBefore = await metric('mnist_inference_batch_size_count');
+      await assert.rejects(
+        fetch(`${replica.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: new Uint8Array(await encodeDigit(digits(1)[0]!.pixels)),
+          signal: AbortSignal.timeout(150),
+        }),
+      );
+      for (let i = 0; i < 50 && replica.batcher.depth > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(replica.batcher.depth, 0, 'out of the queue well before its deadline');
+      await new Promise((r) => setTimeout(r, 1200)); // past the deadline: no batch may run for it
+      assert.equal(await metric('mnist_inference_batch_size_count'), batchesBefore, 'never inferred');
+      assert.equal(await metric('mnist_rejected_requests_total', { reason: 'client_closed_request' }), 1);
+      assert.equal(await metric('mnist_http_requests_total', { route: '/predict', status: '499' }), 1);
     } finally {
       await replica.stop();
     }
