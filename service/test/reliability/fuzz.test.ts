@@ -54,7 +54,8 @@ describe('fuzzing the image path', () => {
   it('survives real images with random bytes flipped or cut', async () => {
     const pngs = await Promise.all(digits(5).map((d) => encodeDigit(d.pixels)));
     const jpegs = await Promise.all(digits(5).map((d) => encodeDigit(d.pixels, 'image/jpeg')));
-    const base = fc.constantFrom(...pngs, ...jpegs);
+    const tiffs = await Promise.all(digits(5).map((d) => encodeDigit(d.pixels, 'image/tiff')));
+    const base = fc.constantFrom(...pngs, ...jpegs, ...tiffs);
     await fc.assert(
       fc.asyncProperty(
         base,
@@ -67,6 +68,50 @@ describe('fuzzing the image path', () => {
         },
       ),
       { numRuns: 1000, seed: 3 },
+    );
+  });
+
+  it('survives random TIFF directories: any tags, types, counts, offsets and chains', async () => {
+    // The tags a decoder acts on, and any other.
+    const tag = fc.oneof(
+      fc.constantFrom(256, 257, 258, 259, 262, 273, 277, 278, 279, 322, 323, 324, 325, 330, 34665),
+      fc.nat(65535),
+    );
+    const u32 = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.constant(0xffffffff), fc.nat());
+    const entry = fc.record({ tag, type: fc.integer({ min: 0, max: 15 }), count: u32, value: u32 });
+    const tiff = fc.record({
+      little: fc.boolean(),
+      // Always a 28x28 size, so that the header check passes and the decoder itself is reached.
+      entries: fc
+        .array(entry, { maxLength: 12 })
+        .map((rest) => [
+          { tag: 256, type: 3, count: 1, value: 28 },
+          { tag: 257, type: 3, count: 1, value: 28 },
+          ...rest,
+        ]),
+      /** 8: the directory itself (a chain that loops); 0: the end; anything else. */
+      next: fc.oneof(fc.constant(8), fc.constant(0), u32),
+      tail: fc.uint8Array({ maxLength: 256 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(tiff, async (t) => {
+        const head = Buffer.alloc(8 + 2 + t.entries.length * 12 + 4);
+        const w16 = (v: number, at: number) => (t.little ? head.writeUInt16LE(v, at) : head.writeUInt16BE(v, at));
+        const w32 = (v: number, at: number) => (t.little ? head.writeUInt32LE(v, at) : head.writeUInt32BE(v, at));
+        head.write(t.little ? 'II' : 'MM', 0, 'latin1');
+        w16(42, 2);
+        w32(8, 4);
+        w16(t.entries.length, 8);
+        t.entries.forEach((e, i) => {
+          w16(e.tag, 10 + i * 12);
+          w16(e.type, 12 + i * 12);
+          w32(e.count, 14 + i * 12);
+          w32(e.value, 18 + i * 12);
+        });
+        w32(t.next, 10 + t.entries.length * 12);
+        await outcome(Buffer.concat([head, t.tail]));
+      }),
+      { numRuns: 1500, seed: 11 },
     );
   });
 });
