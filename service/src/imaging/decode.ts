@@ -77,7 +77,11 @@ async function decodeRgba(
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (header.mediaType === 'image/png') return PNG.sync.read(buffer);
   if (header.mediaType === 'image/tiff') return decodeTiffFirstPage(buffer, header);
-  return (await Jimp.fromBuffer(buffer)).bitmap;
+  // jpeg-js sizes its buffers from the last frame header, not the first one the header check
+  // read: a 28x28 JPEG with a second frame header declaring 8000x8000 stalled for 6 s and took
+  // 1.2 GB. Its own resolution limit, set to what the header declared, refuses that at once.
+  const jpeg = { maxResolutionInMP: (header.width * header.height) / 1e6 };
+  return (await Jimp.fromBuffer(buffer, { 'image/jpeg': jpeg })).bitmap;
 }
 
 /** Decodes a header-checked image into greyscale; throws ImageError('undecodable_image'). */

@@ -47,3 +47,26 @@ export function jpegDeclaring(jpeg: Buffer, width: number, height: number): Buff
   }
   throw new Error('no frame header in this JPEG');
 }
+
+/** JPEG segments up to the start of scan: [marker, offset, length]. */
+function segments(jpeg: Buffer): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let i = 2; i + 4 <= jpeg.length && jpeg[i] === 0xff; i += 2 + jpeg.readUInt16BE(i + 2)) {
+    out.push([jpeg[i + 1]!, i, jpeg.readUInt16BE(i + 2)]);
+    if (jpeg[i + 1] === 0xda) break;
+  }
+  return out;
+}
+
+/**
+ * A valid JPEG with a second frame header, declaring `width` x `height`, just before its scan: the
+ * header check reads the first, a decoder may size its buffers from the second.
+ */
+export function jpegWithSecondFrame(jpeg: Buffer, width: number, height: number): Buffer {
+  const big = jpegDeclaring(jpeg, width, height);
+  const frame = segments(big).find(([marker]) => marker >= 0xc0 && marker <= 0xc2);
+  const scan = segments(jpeg).find(([marker]) => marker === 0xda);
+  if (!frame || !scan) throw new Error('no frame header or scan in this JPEG');
+  const frameBytes = big.subarray(frame[1], frame[1] + 2 + frame[2]);
+  return Buffer.concat([jpeg.subarray(0, scan[1]), frameBytes, jpeg.subarray(scan[1])]);
+}

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { pngBomb } from '../../../scripts/lib/raw-png.ts';
 import { spawnReplica, type ReplicaProcess } from '../../../scripts/lib/replica-process.ts';
 import { digits, encodeDigit, multipart, sample, unusualPngs } from '../helpers.ts';
-import { tiffWithSecondPage, jpegDeclaring } from './hostile-files.ts';
+import { jpegDeclaring, jpegWithSecondFrame, tiffWithSecondPage } from './hostile-files.ts';
 import { rawExchange } from './raw-http.ts';
 
 const MiB = 1024 * 1024;
@@ -162,6 +162,12 @@ async function buildCases(): Promise<HostileCase[]> {
       send: post('image/jpeg', jpegDeclaring(jpeg, 65000, 65000)),
       status: 413,
       code: 'image_too_large',
+    },
+    {
+      name: 'a 28x28 JPEG with a second frame header declaring 8000x8000',
+      send: post('image/jpeg', jpegWithSecondFrame(jpeg, 8000, 8000)),
+      status: 422,
+      code: 'undecodable_image',
     },
     {
       name: 'a TIFF whose second page declares 30000x30000 pixels (answered from page one)',
