@@ -60,7 +60,11 @@ describe('security of the shipped configuration', () => {
     assert.doesNotMatch(dockerfile, /^(ENV|ARG)\s+\S*(PASSWORD|SECRET|TOKEN|KEY)/im);
   });
 
-  it('keeps secrets out of the repository', () => {
+  it('keeps secrets out of the repository', (t) => {
+    if (spawnSync('git', ['rev-parse', '--is-inside-work-tree']).status !== 0) {
+      t.skip('not a git checkout: nothing is tracked');
+      return;
+    }
     const files = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n');
     assert.ok(!files.includes('.env'), '.env is not committed (.env.example is)');
     const keys = spawnSync('git', ['grep', '-l', '-I', '-E', 'BEGIN [A-Z ]*PRIVATE KEY'], { encoding: 'utf8' });
