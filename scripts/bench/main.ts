@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { runLoad } from '../load/driver.ts';
 import { mnistDigits } from '../load/payloads.ts';
+import { sample } from '../lib/prometheus-text.ts';
 import { spawnReplica } from '../lib/replica-process.ts';
 import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
 
@@ -38,8 +39,10 @@ async function inProcessLimit(group: CpuGroup): Promise<{ batch: number; perSeco
 
 async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(metricsUrl)).text();
-  const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { sum: value('mnist_inference_batch_size_sum'), count: value('mnist_inference_batch_size_count') };
+  return {
+    sum: sample(text, 'mnist_inference_batch_size_sum') ?? 0,
+    count: sample(text, 'mnist_inference_batch_size_count') ?? 0,
+  };
 }
 
 const digits = await mnistDigits(512);

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from '../load/driver.ts';
 import { parseDuration, UsageError } from '../load/options.ts';
 import { mnistDigits } from '../load/payloads.ts';
+import { sample } from '../lib/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../lib/replica-process.ts';
 import { memoryTrend, type Trend } from './trend.ts';
 
@@ -61,13 +62,10 @@ function options() {
 
 async function vitals(metricsUrl: string): Promise<{ rss: number; heap: number; tensors: number }> {
   const text = await (await fetch(metricsUrl)).text();
-  // Sum over label sets: the default registry labels every series with its replica.
-  const value = (name: string) =>
-    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
   return {
-    rss: value('process_resident_memory_bytes'),
-    heap: value('nodejs_heap_size_used_bytes'),
-    tensors: value('mnist_tfjs_tensors'),
+    rss: sample(text, 'process_resident_memory_bytes') ?? 0,
+    heap: sample(text, 'nodejs_heap_size_used_bytes') ?? 0,
+    tensors: sample(text, 'mnist_tfjs_tensors') ?? 0,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Shared test fixtures: an in-process replica on ephemeral ports and real MNIST digits as files. */
 import pino from 'pino';
 import { rawPng } from '../../scripts/lib/raw-png.ts';
+export { sample } from '../../scripts/lib/prometheus-text.ts';
 import { parseConfig } from '../src/config.ts';
 import { encodeGrey, type EncodableMime } from '../src/imaging/encode.ts';
 import { startReplica, type Replica } from '../src/server.ts';
@@ -82,20 +83,6 @@ export async function mapConcurrent<T, R>(items: T[], limit: number, task: (item
     }),
   );
   return results;
-}
-
-/** The value of one sample in Prometheus text format, or undefined when the series is absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[4]);
-  }
-  return undefined;
 }
 
 /** The last line of a command's output, parsed as JSON (the load script's --json summary). */
