@@ -31,6 +31,8 @@ export interface RequestState {
   requestId: string;
   /** Set by the router: the matched route template. */
   route?: string;
+  /** Aborted when the client disconnects before its answer has been sent. */
+  clientGone: AbortSignal;
 }
 
 /** The router leaves 404 and 405 (with its Allow header) without a body: give them ours. */
@@ -56,6 +58,8 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const state = ctx.state as RequestState;
     state.requestId = requestId;
+    const gone = new AbortController();
+    state.clientGone = gone.signal;
     ctx.set('X-Request-Id', requestId);
     const ip = clientIp(ctx, trustProxy);
     telemetry.requestStarted();
@@ -66,7 +70,10 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     // response while the handler still runs, and only its outcome says what happened (499).
     let markHandled!: () => void;
     const handled = new Promise<void>((resolve) => (markHandled = resolve));
-    ctx.res.once('close', () => void handled.then(report));
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) gone.abort();
+      void handled.then(report);
+    });
     try {
       await next();
       if (ctx.body === undefined || ctx.body === null) unanswered(ctx);

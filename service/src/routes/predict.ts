@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Batcher } from '../engine/batcher.ts';
 import { toApiError } from '../http/error-mapping.ts';
 import type { Payload } from '../http/payload.ts';
+import type { RequestState } from '../http/request-context.ts';
 import type { Decoder } from '../imaging/decoder.ts';
 import { pixelsToModelInput } from '../imaging/model-input.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
@@ -29,11 +30,7 @@ export function predictHandler(deps: PredictDeps) {
       const preprocessSeconds = (performance.now() - t0) / 1000;
       deps.telemetry.preprocessed(preprocessSeconds);
       // A client that disconnects while its input waits for a batch takes it out of the queue.
-      const abandoned = new AbortController();
-      ctx.res.once('close', () => {
-        if (!ctx.res.writableFinished) abandoned.abort();
-      });
-      const scheduled = await deps.batcher.predict(input, abandoned.signal);
+      const scheduled = await deps.batcher.predict(input, (ctx.state as RequestState).clientGone);
       const { prediction } = scheduled;
       deps.telemetry.queueWaited(scheduled.queueSeconds);
       deps.telemetry.predicted(prediction.digit, prediction.confidence);
