@@ -32,22 +32,6 @@ export function tiffWithSecondPage(tiff: Buffer, width: number, height: number):
   return out; // the trailing 4 zero bytes end the directory chain
 }
 
-/** A copy of a baseline or progressive JPEG whose frame header declares `width` x `height`. */
-export function jpegDeclaring(jpeg: Buffer, width: number, height: number): Buffer {
-  const out = Buffer.from(jpeg);
-  for (let i = 2; i + 9 < out.length; i += 2 + out.readUInt16BE(i + 2)) {
-    if (out[i] !== 0xff) break;
-    const marker = out[i + 1]!;
-    // Start-of-frame markers: C0-CF except C4 (Huffman tables), C8 (reserved) and CC (arithmetic).
-    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-      out.writeUInt16BE(height, i + 5);
-      out.writeUInt16BE(width, i + 7);
-      return out;
-    }
-  }
-  throw new Error('no frame header in this JPEG');
-}
-
 /** JPEG segments up to the start of scan: [marker, offset, length]. */
 function segments(jpeg: Buffer): [number, number, number][] {
   const out: [number, number, number][] = [];
@@ -58,13 +42,26 @@ function segments(jpeg: Buffer): [number, number, number][] {
   return out;
 }
 
+/** Start-of-frame markers: C0-CF except C4 (Huffman tables), C8 (reserved) and CC (arithmetic). */
+const isFrameHeader = (marker: number) => marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+
+/** A copy of a JPEG whose frame header declares `width` x `height`. */
+export function jpegDeclaring(jpeg: Buffer, width: number, height: number): Buffer {
+  const frame = segments(jpeg).find(([marker]) => isFrameHeader(marker));
+  if (!frame) throw new Error('no frame header in this JPEG');
+  const out = Buffer.from(jpeg);
+  out.writeUInt16BE(height, frame[1] + 5);
+  out.writeUInt16BE(width, frame[1] + 7);
+  return out;
+}
+
 /**
  * A valid JPEG with a second frame header, declaring `width` x `height`, just before its scan: the
  * header check reads the first, a decoder may size its buffers from the second.
  */
 export function jpegWithSecondFrame(jpeg: Buffer, width: number, height: number): Buffer {
   const big = jpegDeclaring(jpeg, width, height);
-  const frame = segments(big).find(([marker]) => marker >= 0xc0 && marker <= 0xc2);
+  const frame = segments(big).find(([marker]) => isFrameHeader(marker));
   const scan = segments(jpeg).find(([marker]) => marker === 0xda);
   if (!frame || !scan) throw new Error('no frame header or scan in this JPEG');
   const frameBytes = big.subarray(frame[1], frame[1] + 2 + frame[2]);
