@@ -8,7 +8,7 @@ import { parseDuration, UsageError } from '../load/options.ts';
 import { mnistDigits } from '../load/payloads.ts';
 import { sample } from '../lib/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../lib/replica-process.ts';
-import { memoryTrend, type Trend } from './trend.ts';
+import { memoryTrend } from './trend.ts';
 
 const USAGE = `Usage: scripts/soak.sh [options]
 
@@ -126,8 +126,8 @@ async function main(): Promise<number> {
         `${s.minute.toFixed(2).padStart(6)}  ${String(s.requests).padStart(8)}  ${String(s.ok).padStart(6)}  ${s.p99_ms.toFixed(1).padStart(7)}  ${s.rss_mib.toFixed(1).padStart(8)}  ${s.heap_mib.toFixed(1).padStart(8)}  ${String(s.tensors).padStart(7)}`,
       );
     }
-    const rss: Trend = memoryTrend(samples.map((s) => [s.minute, s.rss_mib]));
-    const heap: Trend = memoryTrend(samples.map((s) => [s.minute, s.heap_mib]));
+    const rss = memoryTrend(samples.map((s) => [s.minute, s.rss_mib]));
+    const heap = memoryTrend(samples.map((s) => [s.minute, s.heap_mib]));
     const settled = samples.slice(rss.warmup);
     const tensorsFlat = settled.every((s) => s.tensors === settled[0]!.tensors);
     const flat = rss.flat && tensorsFlat;
