@@ -36,6 +36,13 @@ export class AbandonedError extends Error {
   }
 }
 
+/**
+ * How a caller says it gave up: it keeps the callback it is handed and runs it when its client
+ * disconnects (at once if the client already has). A plain callback, because an AbortController
+ * per request (an EventTarget with its listeners) was a measurable share of each request's CPU.
+ */
+export type OnGiveUp = (abandon: () => void) => void;
+
 interface Pending {
   input: Float32Array;
   enqueued: number;
@@ -58,28 +65,22 @@ export class Batcher {
   }
 
   /**
-   * Queues one input. An aborted `signal` takes it out of the queue at once, so that under
-   * overload the queue's places and the model's time go to clients still waiting for an answer.
+   * Queues one input. A caller that may give up passes `onGiveUp`: it receives a callback to run
+   * once, when its client disconnects, which takes the input out of the queue at once, so that
+   * under overload the queue's places and the model's time go to clients still waiting.
    */
-  predict(input: Float32Array, signal?: AbortSignal): Promise<Scheduled> {
-    if (signal?.aborted) return Promise.reject(new AbandonedError());
+  predict(input: Float32Array, onGiveUp?: OnGiveUp): Promise<Scheduled> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(1));
     return new Promise<Scheduled>((resolve, reject) => {
       const pending: Pending = { input, enqueued: performance.now(), resolve, reject };
-      if (signal) {
-        const abandon = () => {
-          const at = this.queue.indexOf(pending);
-          if (at < 0) return; // already taken into a batch: its answer comes anyway
-          this.queue.splice(at, 1);
-          reject(new AbandonedError());
-        };
-        signal.addEventListener('abort', abandon, { once: true });
-        const settle = () => signal.removeEventListener('abort', abandon);
-        pending.resolve = (s) => (settle(), resolve(s));
-        pending.reject = (e) => (settle(), reject(e));
-      }
       this.queue.push(pending);
       this.schedule();
+      onGiveUp?.(() => {
+        const at = this.queue.indexOf(pending);
+        if (at < 0) return; // already taken into a batch: its answer comes anyway
+        this.queue.splice(at, 1);
+        reject(new AbandonedError());
+      });
     });
   }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import type { OnGiveUp } from '../engine/batcher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { ApiError, type ErrorBody } from './api-error.ts';
 import { clientIp } from './client-ip.ts';
@@ -31,8 +32,8 @@ export interface RequestState {
   requestId: string;
   /** Set by the router: the matched route template. */
   route?: string;
-  /** Aborted when the client disconnects before its answer has been sent. */
-  clientGone: AbortSignal;
+  /** Runs the given callback when the client disconnects before its answer has been sent. */
+  onClientGone: OnGiveUp;
 }
 
 /** The router leaves 404 and 405 (with its Allow header) without a body: give them ours. */
@@ -58,8 +59,12 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const state = ctx.state as RequestState;
     state.requestId = requestId;
-    const gone = new AbortController();
-    state.clientGone = gone.signal;
+    let gone = false;
+    let onGone: (() => void) | undefined;
+    state.onClientGone = (callback) => {
+      if (gone) callback();
+      else onGone = callback;
+    };
     ctx.set('X-Request-Id', requestId);
     const ip = clientIp(ctx, trustProxy);
     telemetry.requestStarted();
@@ -71,7 +76,10 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     let markHandled!: () => void;
     const handled = new Promise<void>((resolve) => (markHandled = resolve));
     ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) gone.abort();
+      if (!ctx.res.writableFinished) {
+        gone = true;
+        onGone?.();
+      }
       void handled.then(report);
     });
     try {

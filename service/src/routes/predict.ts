@@ -30,7 +30,7 @@ export function predictHandler(deps: PredictDeps) {
       const preprocessSeconds = (performance.now() - t0) / 1000;
       deps.telemetry.preprocessed(preprocessSeconds);
       // A client that disconnects while its input waits for a batch takes it out of the queue.
-      const scheduled = await deps.batcher.predict(input, (ctx.state as RequestState).clientGone);
+      const scheduled = await deps.batcher.predict(input, (ctx.state as RequestState).onClientGone);
       const { prediction } = scheduled;
       deps.telemetry.queueWaited(scheduled.queueSeconds);
       deps.telemetry.predicted(prediction.digit, prediction.confidence);

@@ -18,6 +18,19 @@ function recordingEngine(failOn?: number) {
 
 const input = (digit: number) => Float32Array.of(digit);
 
+/** A caller that can give up, as the request context is for a client that disconnects. */
+function caller() {
+  let gone = false;
+  let abandon: (() => void) | undefined;
+  return {
+    onGiveUp: (callback: () => void) => (gone ? callback() : void (abandon = callback)),
+    giveUp() {
+      gone = true;
+      abandon?.();
+    },
+  };
+}
+
 describe('micro-batching', () => {
   it('runs a full batch at once without waiting for the deadline', async () => {
     const engine = recordingEngine();
@@ -82,12 +95,12 @@ describe('micro-batching', () => {
   it('takes an abandoned input out of the queue at once, and never infers it', async () => {
     const engine = recordingEngine();
     const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 30, maxQueue: 3 });
-    const gone = new AbortController();
+    const gone = caller();
     const kept = batcher.predict(input(1));
-    const abandoned = batcher.predict(input(2), gone.signal);
-    const alsoKept = batcher.predict(input(3), new AbortController().signal);
+    const abandoned = batcher.predict(input(2), gone.onGiveUp);
+    const alsoKept = batcher.predict(input(3), caller().onGiveUp);
     assert.equal(batcher.depth, 3);
-    gone.abort();
+    gone.giveUp();
     await assert.rejects(abandoned, AbandonedError);
     assert.equal(batcher.depth, 2, 'its place in the queue is free again');
     const answers = await Promise.all([kept, alsoKept, batcher.predict(input(4))]);
@@ -96,6 +109,7 @@ describe('micro-batching', () => {
       answers.map((a) => a.prediction.digit),
       [1, 3, 4],
     );
-    await assert.rejects(batcher.predict(input(5), gone.signal), AbandonedError, 'already aborted: refused');
+    await assert.rejects(batcher.predict(input(5), gone.onGiveUp), AbandonedError, 'already gone: never queued');
+    assert.equal(batcher.depth, 0);
   });
 });
