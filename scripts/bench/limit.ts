@@ -1,17 +1,35 @@
 /**
  * The in-process limit: decode + normalise + infer per image at the best batch size, with no
- * HTTP. `npm run bench` runs it as a child inside the same CPU quota as the replica, so both
- * figures pay for the same single core, garbage-collector threads included. Prints one JSON line.
+ * HTTP. `npm run bench` runs it as a child inside the same CPU quota as the replicas, so both
+ * figures pay for the same single core, garbage-collector threads included, and points it at the
+ * same compiled modules the replicas run. Prints one JSON line: the best batch and its rate; or,
+ * with --serve, stays up and measures one slice per line read, to interleave with the service's.
  */
-import { createEngine } from '../../service/src/engine/engine.ts';
-import { DEFAULT_MODEL_DIR } from '../../service/src/engine/model-card.ts';
-import { imageToModelInput } from '../../service/src/imaging/model-input.ts';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { mnistDigits } from '../load/payloads.ts';
 
-const MEASURE_MS = 2500;
+const { values } = parseArgs({
+  options: {
+    /** Directory of the compiled service (…/service/src/). */
+    service: { type: 'string' },
+    model: { type: 'string' },
+    batches: { type: 'string', default: '1,8,16,32,64' },
+    ms: { type: 'string', default: '2500' },
+    serve: { type: 'boolean', default: false },
+  },
+});
+const dir = values.service!;
+const WARM_UP_MS = 1500;
+const { createEngine } = (await import(
+  `${dir}engine/engine.js`
+)) as typeof import('../../service/src/engine/engine.ts');
+const { imageToModelInput } = (await import(
+  `${dir}imaging/model-input.js`
+)) as typeof import('../../service/src/imaging/model-input.ts');
 
 const digits = await mnistDigits(512);
-const engine = await createEngine({ modelDir: DEFAULT_MODEL_DIR, backend: 'auto' });
+const engine = await createEngine({ modelDir: values.model!, backend: 'auto' });
 /** One pass over the digits in batches of `batch`; returns the images done. */
 async function pass(batch: number): Promise<number> {
   let done = 0;
@@ -24,15 +42,32 @@ async function pass(batch: number): Promise<number> {
   return done;
 }
 
-let best = { batch: 1, perSecond: 0 };
-for (const batch of [1, 8, 16, 32, 64]) {
-  await pass(batch); // warms up this batch shape
-  // Under a CFS quota the process runs in 100 ms slices: measure over many of them.
+/** Images per second at `batch` over `ms`, under whatever CPU the process has. */
+async function rate(batch: number, ms: number): Promise<number> {
   let images = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < MEASURE_MS) images += await pass(batch);
-  const perSecond = images / ((performance.now() - t0) / 1000);
-  if (perSecond > best.perSecond) best = { batch, perSecond };
+  while (performance.now() - t0 < ms) images += await pass(batch);
+  return images / ((performance.now() - t0) / 1000);
+}
+/** Warms up this batch shape, and the JIT, for as long as the service has been warm by then. */
+const warmUp = (batch: number) => rate(batch, WARM_UP_MS);
+
+const batches = values.batches.split(',').map(Number);
+if (values.serve) {
+  // Interleaved with the service's own slices: each line on stdin asks for one slice of that many ms.
+  await warmUp(batches[0]!);
+  console.log('ready');
+  for await (const line of createInterface({ input: process.stdin })) {
+    console.log(JSON.stringify({ batch: batches[0], perSecond: await rate(batches[0]!, Number(line)) }));
+  }
+} else {
+  let best = { batch: 1, perSecond: 0 };
+  for (const batch of batches) {
+    await warmUp(batch);
+    // Under a CFS quota the process runs in 100 ms slices: measure over many of them.
+    const perSecond = await rate(batch, Number(values.ms));
+    if (perSecond > best.perSecond) best = { batch, perSecond };
+  }
+  console.log(JSON.stringify(best));
 }
 engine.dispose();
-console.log(JSON.stringify(best));

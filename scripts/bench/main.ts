@@ -1,41 +1,98 @@
 /**
- * `npm run bench`: one replica under a real 1-CPU limit (cgroup v1 CFS quota), driven from outside
- * the limit at concurrency 1, 8, 32 and 128, with micro-batching off and on; and, in the same run,
- * the in-process limit (decode + normalise + infer per image at the best batch size) under the
- * same quota.
- * Prints a table; the last line is one JSON object with the figures.
+ * `npm run bench`: two replicas (micro-batching off and on), built as the image builds them, each
+ * under its own real 1-CPU limit (a cgroup v1 CFS quota, what `docker run --cpus 1` sets) and
+ * driven from outside it at concurrency 1, 8, 32 and 128; and, under a third such quota, the
+ * in-process limit (decode + normalise + infer per image at the best batch size, no HTTP).
+ *
+ * This machine's speed drifts by tens of percent within a minute, so figures are only compared
+ * with figures measured beside them: the sweep alternates off and on at each level, and the
+ * headline ratios come from two-second slices of off, on and the limit, interleaved.
+ * Prints two tables; the last line is one JSON object with the figures.
  */
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../load/driver.ts';
+import { runLoad, type LoadPlan } from '../load/driver.ts';
 import { mnistDigits } from '../load/payloads.ts';
 import { sample } from '../lib/prometheus-text.ts';
-import { spawnReplica } from '../lib/replica-process.ts';
+import { spawnReplica, type ReplicaProcess } from '../lib/replica-process.ts';
 import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
+import { buildService, type ShippedBuild } from './shipped-build.ts';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '1,8,32,128' },
     cpus: { type: 'string', default: '1' },
+    slices: { type: 'string', default: '8' },
   },
 });
 const seconds = Number(values.seconds);
 const levels = values.concurrency.split(',').map(Number);
 const cpus = Number(values.cpus);
+const slices = Number(values.slices);
+const HEADLINE_CONCURRENCY = 32;
+const SLICE_SECONDS = 2;
 
-/** Runs limit.ts as a child inside the CPU quota and returns its best figure. */
-async function inProcessLimit(group: CpuGroup): Promise<{ batch: number; perSecond: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/limit.ts'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  group.add(child.pid!);
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`limit measurement exited with ${String(code)}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as { batch: number; perSecond: number };
+type Batching = 'off' | 'on';
+type LimitFigure = { batch: number; perSecond: number };
+
+interface Run {
+  batching: Batching;
+  concurrency: number;
+  requests_per_s: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  mean_batch: number;
+  non_200: number;
 }
+
+/** limit.ts as a child inside the CPU quota, read line by line. */
+function limitProcess(group: CpuGroup, build: ShippedBuild, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      ...build.nodeFlags,
+      '--import',
+      'tsx',
+      'scripts/bench/limit.ts',
+      '--service',
+      build.module(''),
+      '--model',
+      build.modelDir,
+      ...args,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  group.add(child.pid!);
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    async next(): Promise<string> {
+      const line = await lines.next();
+      if (line.done) throw new Error('the limit measurement exited early');
+      return line.value;
+    },
+    /** One slice of `ms` (with --serve). */
+    async slice(ms: number): Promise<LimitFigure> {
+      child.stdin!.write(`${ms}\n`);
+      return JSON.parse(await this.next()) as LimitFigure;
+    },
+    stop: () => child.kill(),
+  };
+}
+
+const loadPlan = (replica: ReplicaProcess, concurrency: number, durationSeconds: number): LoadPlan => ({
+  targets: [replica.url],
+  weights: [1],
+  durationSeconds,
+  requests: null,
+  rateAt: null,
+  concurrency,
+  mix: { multipart: 0, raw: 1, json: 0 },
+  badShare: 0,
+  seed: 1,
+});
 
 async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(metricsUrl)).text();
@@ -45,88 +102,118 @@ async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: nu
   };
 }
 
-const digits = await mnistDigits(512);
-const group = createCpuGroup(`mnist-bench-${process.pid}`, cpus);
-const runs: {
-  batching: string;
-  concurrency: number;
-  requests_per_s: number;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  mean_batch: number;
-  non_200: number;
-}[] = [];
-let limit: { batch: number; perSecond: number };
-try {
-  limit = await inProcessLimit(group);
-  console.error(`in-process limit: ${limit.perSecond.toFixed(0)} images/s at batch ${limit.batch}`);
-  for (const [batching, batchSize] of [
-    ['off', 1],
-    ['on', 32],
-  ] as const) {
-    const replica = await spawnReplica(
-      { MAX_BATCH_SIZE: String(batchSize), REPLICA: `bench-${batchSize}`, LOG_LEVEL: 'info' },
-      { onSpawn: (pid) => group.add(pid) },
-    );
-    try {
-      for (const concurrency of levels) {
-        const plan = {
-          targets: [replica.url],
-          weights: [1],
-          requests: null,
-          rateAt: null,
-          concurrency,
-          mix: { multipart: 0, raw: 1, json: 0 },
-          badShare: 0,
-          seed: 1,
-        };
-        await runLoad({ ...plan, durationSeconds: 2 }, digits); // warm-up
-        const before = await batchTotals(replica.metricsUrl);
-        const summary = await runLoad({ ...plan, durationSeconds: seconds }, digits);
-        const after = await batchTotals(replica.metricsUrl);
-        const t = summary.total;
-        runs.push({
-          batching,
-          concurrency,
-          requests_per_s: Math.round(t.throughput_per_s),
-          p50_ms: t.latency_ms.p50,
-          p95_ms: t.latency_ms.p95,
-          p99_ms: t.latency_ms.p99,
-          mean_batch: Number(((after.sum - before.sum) / Math.max(1, after.count - before.count)).toFixed(2)),
-          non_200: t.requests - t.ok,
-        });
-        console.error(
-          `batching ${batching}, c=${concurrency}: ${Math.round(t.throughput_per_s)} req/s, p50 ${t.latency_ms.p50} ms`,
-        );
-      }
-    } finally {
-      await replica.stop();
-    }
-  }
-} finally {
-  group.remove();
+/** Closed-loop load at one concurrency, after a warm-up; the figures of the measured part. */
+async function measure(replica: ReplicaProcess, batching: Batching, concurrency: number): Promise<Run> {
+  await runLoad(loadPlan(replica, concurrency, 2), digits);
+  const before = await batchTotals(replica.metricsUrl);
+  const t = (await runLoad(loadPlan(replica, concurrency, seconds), digits)).total;
+  const after = await batchTotals(replica.metricsUrl);
+  return {
+    batching,
+    concurrency,
+    requests_per_s: Math.round(t.throughput_per_s),
+    p50_ms: t.latency_ms.p50,
+    p95_ms: t.latency_ms.p95,
+    p99_ms: t.latency_ms.p99,
+    mean_batch: Number(((after.sum - before.sum) / Math.max(1, after.count - before.count)).toFixed(2)),
+    non_200: t.requests - t.ok,
+  };
 }
 
-const find = (batching: string, c: number) => runs.find((r) => r.batching === batching && r.concurrency === c);
+const round3 = (x: number) => Number(x.toFixed(3));
+/** A pause between slices, for the previous slice's stragglers and collections to finish. */
+const settle = () => new Promise((r) => setTimeout(r, 500));
+
+const build = buildService();
+const digits = await mnistDigits(512);
+// One quota each, as each container has its own: the tail of one process's work (a collection
+// after its slice) must not eat into the next slice of another.
+const groups = {
+  off: createCpuGroup(`mnist-bench-${process.pid}-off`, cpus),
+  on: createCpuGroup(`mnist-bench-${process.pid}-on`, cpus),
+  limit: createCpuGroup(`mnist-bench-${process.pid}-limit`, cpus),
+};
+const runs: Run[] = [];
+const interleaved: { limit_per_s: number; off_per_s: number; on_per_s: number }[] = [];
+const replicas: ReplicaProcess[] = [];
+let best: LimitFigure;
+try {
+  best = JSON.parse(await limitProcess(groups.limit, build, ['--batches', '1,8,16,32,64']).next()) as LimitFigure;
+  console.error(`in-process limit: ${best.perSecond.toFixed(0)} images/s at best batch ${best.batch}`);
+  const start = (batching: Batching, size: number) =>
+    spawnReplica(
+      { ...build.env, MAX_BATCH_SIZE: String(size), REPLICA: `bench-${batching}`, LOG_LEVEL: 'info' },
+      { command: build.command, onSpawn: (pid) => groups[batching].add(pid) },
+    ).then((r) => (replicas.push(r), r));
+  const pair = { off: await start('off', 1), on: await start('on', 32) };
+  for (const concurrency of levels) {
+    for (const batching of ['off', 'on'] as const) {
+      const run = await measure(pair[batching], batching, concurrency);
+      runs.push(run);
+      console.error(`batching ${batching}, c=${concurrency}: ${run.requests_per_s} req/s, p50 ${run.p50_ms} ms`);
+    }
+  }
+
+  const limit = limitProcess(groups.limit, build, ['--serve', '--batches', String(best.batch)]);
+  try {
+    await limit.next(); // warmed up
+    for (const replica of [pair.off, pair.on]) await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2), digits);
+    for (let s = 0; s < slices; s++) {
+      const rate = async (replica: ReplicaProcess) =>
+        Math.round(
+          (await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits)).total.throughput_per_s,
+        );
+      const off_per_s = await rate(pair.off);
+      const on_per_s = await rate(pair.on);
+      await settle();
+      const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
+      interleaved.push({ limit_per_s, off_per_s, on_per_s });
+    }
+  } finally {
+    limit.stop();
+  }
+} finally {
+  await Promise.all(replicas.map((r) => r.stop()));
+  for (const group of Object.values(groups)) group.remove();
+}
+
+const find = (batching: Batching, c: number) => runs.find((r) => r.batching === batching && r.concurrency === c);
 console.log('batching  concurrency   req/s   p50 ms   p95 ms   p99 ms  mean batch  non-200');
 for (const r of runs) {
   console.log(
     `${r.batching.padEnd(8)}  ${String(r.concurrency).padStart(11)}  ${String(r.requests_per_s).padStart(6)}  ${r.p50_ms.toFixed(2).padStart(7)}  ${r.p95_ms.toFixed(2).padStart(7)}  ${r.p99_ms.toFixed(2).padStart(7)}  ${r.mean_batch.toFixed(2).padStart(10)}  ${String(r.non_200).padStart(7)}`,
   );
 }
-const on32 = find('on', 32);
-const off32 = find('off', 32);
+// Medians of the per-slice ratios: a slice that a burst of the machine's noise hits alone (one
+// of its three parts) moves a median less than it moves a ratio of sums.
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+}
+const overLimit = median(interleaved.map((p) => p.on_per_s / p.limit_per_s));
+const speedup = median(interleaved.map((p) => p.on_per_s / p.off_per_s));
+console.log(`\nslice  limit/s  c=${HEADLINE_CONCURRENCY} off  c=${HEADLINE_CONCURRENCY} on  on/limit  on/off`);
+interleaved.forEach((p, i) =>
+  console.log(
+    `${String(i + 1).padStart(5)}  ${String(p.limit_per_s).padStart(7)}  ${String(p.off_per_s).padStart(8)}  ${String(p.on_per_s).padStart(7)}  ${(p.on_per_s / p.limit_per_s).toFixed(3).padStart(8)}  ${(p.on_per_s / p.off_per_s).toFixed(2).padStart(6)}`,
+  ),
+);
+console.log(
+  `median                              ${overLimit.toFixed(3).padStart(8)}  ${speedup.toFixed(2).padStart(6)}`,
+);
+const on1 = find('on', 1);
+const off1 = find('off', 1);
 console.log(
   JSON.stringify({
     cpus,
-    limit_per_s: Math.round(limit.perSecond),
-    limit_best_batch: limit.batch,
+    limit_best_batch: best!.batch,
     runs,
-    served_per_s: on32?.requests_per_s ?? null,
-    served_per_s_over_limit_per_s: on32 ? Number((on32.requests_per_s / limit.perSecond).toFixed(3)) : null,
-    batching_speedup_c32: on32 && off32 ? Number((on32.requests_per_s / off32.requests_per_s).toFixed(2)) : null,
-    p50_delta_c1_ms:
-      find('on', 1) && find('off', 1) ? Number((find('on', 1)!.p50_ms - find('off', 1)!.p50_ms).toFixed(3)) : null,
+    interleaved,
+    limit_per_s: Math.round(median(interleaved.map((p) => p.limit_per_s))),
+    served_per_s: Math.round(median(interleaved.map((p) => p.on_per_s))),
+    served_per_s_over_limit_per_s: round3(overLimit),
+    batching_speedup_c32: round3(speedup),
+    p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
   }),
 );

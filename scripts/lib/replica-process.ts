@@ -17,10 +17,10 @@ export interface ReplicaProcess {
 
 export async function spawnReplica(
   env: Record<string, string> = {},
-  options: { onSpawn?: (pid: number) => void } = {},
+  options: { onSpawn?: (pid: number) => void; command?: string[] } = {},
 ): Promise<ReplicaProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+  const child = spawn(process.execPath, options.command ?? ['--import', 'tsx', 'service/src/main.ts'], {
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',

@@ -1,0 +1,50 @@
+/**
+ * The service as its container runs it: compiled by tsc with the Dockerfile's command and run by
+ * plain node, not through tsx (whose transform wraps closures in name-keeping helpers and so costs
+ * the hot path something the image does not pay).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ShippedBuild {
+  /** Node arguments that start a replica from the build, the image's runtime flags first. */
+  command: string[];
+  /** The image's node runtime flags (garbage collector settings), for anything run beside it. */
+  nodeFlags: string[];
+  /** Absolute path of a compiled service module, e.g. `engine/engine.js`. */
+  module(path: string): string;
+  modelDir: string;
+  /** The environment the image sets, and the model directory it ships. */
+  env: Record<string, string>;
+}
+
+/** The flags of the image's `CMD ["node", ...flags, "service/src/main.js"]`. */
+function imageNodeFlags(): string[] {
+  const cmds = [...readFileSync(`${ROOT}Dockerfile`, 'utf8').matchAll(/^CMD (\[.*\])\s*$/gm)];
+  const args = JSON.parse(cmds.at(-1)?.[1] ?? '[]') as string[];
+  if (args[0] !== 'node' || args.at(-1) !== 'service/src/main.js') {
+    throw new Error(`the Dockerfile's last CMD is not ["node", ..., "service/src/main.js"]: ${JSON.stringify(args)}`);
+  }
+  return args.slice(1, -1);
+}
+
+export function buildService(): ShippedBuild {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The image has package.json two levels above service/src (version.ts reads it); so does dist/.
+  copyFileSync(`${ROOT}package.json`, `${ROOT}dist/package.json`);
+  const src = `${ROOT}dist/service/src/`;
+  const modelDir = `${ROOT}service/model`;
+  const nodeFlags = imageNodeFlags();
+  return {
+    command: [...nodeFlags, `${src}main.js`],
+    nodeFlags,
+    module: (path) => src + path,
+    modelDir,
+    env: { NODE_ENV: 'production', MODEL_DIR: modelDir },
+  };
+}
