@@ -144,7 +144,10 @@ try {
     spawnReplica(
       { ...build.env, MAX_BATCH_SIZE: String(size), REPLICA: `bench-${batching}`, LOG_LEVEL: 'info' },
       { command: build.command, onSpawn: (pid) => groups[batching].add(pid) },
-    ).then((r) => (replicas.push(r), r));
+    ).then((replica) => {
+      replicas.push(replica);
+      return replica;
+    });
   const pair = { off: await start('off', 1), on: await start('on', 32) };
   for (const concurrency of levels) {
     for (const batching of ['off', 'on'] as const) {
@@ -158,11 +161,12 @@ try {
   try {
     await limit.next(); // warmed up
     for (const replica of [pair.off, pair.on]) await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2), digits);
+    const rate = async (replica: ReplicaProcess) => {
+      await settle();
+      const load = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits);
+      return Math.round(load.total.throughput_per_s);
+    };
     for (let s = 0; s < slices; s++) {
-      const rate = async (replica: ReplicaProcess) =>
-        Math.round(
-          (await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits)).total.throughput_per_s,
-        );
       const off_per_s = await rate(pair.off);
       const on_per_s = await rate(pair.on);
       await settle();
