@@ -1,8 +1,8 @@
 /**
  * The in-process limit: decode + normalise + infer per image at the best batch size, with no
- * HTTP. `npm run bench` runs it as a child inside the same CPU quota as the replicas, so both
- * figures pay for the same single core, garbage-collector threads included, and points it at the
- * same compiled modules the replicas run. Prints one JSON line: the best batch and its rate; or,
+ * HTTP. `npm run bench` runs it as a child under a 1-CPU quota of its own, like each replica's, so
+ * both figures pay for one core, garbage-collector threads included, and points it at the same
+ * compiled modules and node flags the replicas run. Prints one JSON line: the best batch and its rate; or,
  * with --serve, stays up and measures one slice per line read, to interleave with the service's.
  */
 import { createInterface } from 'node:readline';

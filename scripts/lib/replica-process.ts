@@ -1,7 +1,8 @@
 /**
- * One replica as its own process (service/src/main.ts on free loopback ports), for what must not
- * share the caller's CPU or event loop: the benchmark under a CPU quota, the hostile-input suite
- * that watches the service's own memory and event-loop lag, the SIGTERM test.
+ * One replica as its own process on free loopback ports (service/src/main.ts through tsx, or the
+ * `command` given: the benchmark runs the compiled build), for what must not share the caller's
+ * CPU or event loop: the benchmark under a CPU quota, the hostile-input suite that watches the
+ * service's own memory and event-loop lag, the SIGTERM test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './free-port.ts';
