@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { digits, encodeDigit, lastJsonLine } from '../helpers.ts';
 import {
@@ -154,9 +155,14 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     );
     // The Node process itself, from the host, as the OOM killer or a crash would end it. Not
     // `docker kill`: Docker records that as a deliberate stop, and no restart policy applies.
-    const { stdout: top } = await run('docker', ['top', before.id, '-eo', 'pid,comm']);
-    const pid = Number(/^\s*(\d+)\s+node\s*$/m.exec(top)?.[1]);
-    assert.ok(pid > 1, `the replica's node process in: ${top}`);
+    // The server is the only child of the container's init; a healthcheck's `node -e` is not (its
+    // parent is the runtime's shim), and after host PIDs wrap it may list before the server.
+    const { stdout: init } = await run('docker', ['inspect', '--format', '{{.State.Pid}}', before.id]);
+    const initPid = init.trim();
+    const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
+    assert.equal(children.length, 1, `one child under the container's init: ${children.join(' ')}`);
+    const pid = Number(children[0]);
+    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'node', "the replica's node process");
     process.kill(pid, 'SIGKILL');
     const back = await waitFor(`${victim.name} restarted by its restart policy`, 90, async () => {
       const now = await containerOf(victim.name);
