@@ -6,7 +6,9 @@
  *
  * This machine's speed drifts by tens of percent within a minute, so figures are only compared
  * with figures measured beside them: the sweep alternates off and on at each level, and the
- * headline ratios come from two-second slices of off, on and the limit, interleaved.
+ * headline ratios come from two-second slices of off, on and the limit, interleaved. Each slice
+ * also measures the limit beside the load generator, to show how much a busy neighbour core slows
+ * this one. The replicas are warmed up first, until V8 has optimised their hot paths.
  * Prints two tables; the last line is one JSON object with the figures.
  */
 import { spawn } from 'node:child_process';
@@ -229,7 +231,7 @@ interleaved.forEach((p, i) =>
   ),
 );
 console.log(
-  `median                                           ${overLimit.toFixed(3).padStart(8)}  ${speedup.toFixed(2).padStart(6)}  ${neighbourEffect.toFixed(3).padStart(12)}`,
+  `median${' '.repeat(42)}${overLimit.toFixed(3).padStart(8)}  ${speedup.toFixed(2).padStart(6)}  ${neighbourEffect.toFixed(3).padStart(12)}`,
 );
 const on1 = find('on', 1);
 const off1 = find('off', 1);
