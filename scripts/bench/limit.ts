@@ -2,8 +2,9 @@
  * The in-process limit: decode + normalise + infer per image at the best batch size, with no
  * HTTP. `npm run bench` runs it as a child under a 1-CPU quota of its own, like each replica's, so
  * both figures pay for one core, garbage-collector threads included, and points it at the same
- * compiled modules and node flags the replicas run. Prints one JSON line: the best batch and its rate; or,
- * with --serve, stays up and measures one slice per line read, to interleave with the service's.
+ * compiled modules and node flags the replicas run. Prints one JSON line: the best batch and its
+ * rate; or, with --serve, stays up and measures one slice per line read, to interleave with the
+ * service's.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,6 @@ const { values } = parseArgs({
   },
 });
 const dir = values.service!;
-// Its rate settles after about 3 s under the quota (the JIT's work).
 const WARM_UP_MS = 3000;
 const { createEngine } = (await import(
   `${dir}engine/engine.js`
@@ -50,7 +50,7 @@ async function rate(batch: number, ms: number): Promise<number> {
   while (performance.now() - t0 < ms) images += await pass(batch);
   return images / ((performance.now() - t0) / 1000);
 }
-/** Warms up this batch shape, and the JIT, for as long as the service has been warm by then. */
+/** Warms up this batch shape and the JIT: under the quota, the rate settles after about 3 s. */
 const warmUp = (batch: number) => rate(batch, WARM_UP_MS);
 
 const batches = values.batches.split(',').map(Number);
