@@ -2,11 +2,12 @@
  * `npm run bench`: two replicas (micro-batching off and on), built as the image builds them, each
  * under its own real 1-CPU limit (a cgroup v1 CFS quota, what `docker run --cpus 1` sets) and
  * driven from outside it at concurrency 1, 8, 32 and 128; and, under a third such quota, the
- * in-process limit (decode + normalise + infer per image at the best batch size, no HTTP).
+ * in-process limit (decode + normalise + infer per image at the best batch size, no HTTP), and,
+ * under a fourth, the HTTP ceiling: the same decoder, batcher and engine behind plain `node:http`.
  *
  * This machine's speed drifts by tens of percent within a minute, so figures are only compared
  * with figures measured beside them: the sweep alternates off and on at each level, and the
- * headline ratios come from two-second slices of off, on and the limit, interleaved. Each slice
+ * headline ratios come from two-second slices of off, on, the ceiling and the limit, interleaved. Each slice
  * also measures the limit beside the load generator, to show how much a busy neighbour core slows
  * this one. The replicas are warmed up first, until V8 has optimised their hot paths.
  * Prints two tables; the last line is one JSON object with the figures.
@@ -42,6 +43,13 @@ const SLICE_SECONDS = 2;
 const JIT_WARM_UP_SECONDS = 40;
 
 type Batching = 'off' | 'on';
+type Slice = {
+  limit_per_s: number;
+  limit_beside_load_per_s: number;
+  off_per_s: number;
+  on_per_s: number;
+  ceiling_per_s: number;
+};
 type LimitFigure = { batch: number; perSecond: number };
 
 interface Run {
@@ -139,9 +147,10 @@ const groups = {
   off: createCpuGroup(`mnist-bench-${process.pid}-off`, cpus),
   on: createCpuGroup(`mnist-bench-${process.pid}-on`, cpus),
   limit: createCpuGroup(`mnist-bench-${process.pid}-limit`, cpus),
+  ceiling: createCpuGroup(`mnist-bench-${process.pid}-ceiling`, cpus),
 };
 const runs: Run[] = [];
-const interleaved: { limit_per_s: number; limit_beside_load_per_s: number; off_per_s: number; on_per_s: number }[] = [];
+const interleaved: Slice[] = [];
 const replicas: ReplicaProcess[] = [];
 let best: LimitFigure;
 try {
@@ -160,6 +169,16 @@ try {
   await Promise.all(
     [pair.off, pair.on].map((r) => runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits)),
   );
+  const ceiling = await spawnReplica(
+    { ...build.env, MAX_BATCH_SIZE: '32' },
+    {
+      command: [...build.nodeFlags, '--import', 'tsx', 'scripts/bench/http-ceiling.ts', '--service', build.module('')],
+      onSpawn: (pid) => groups.ceiling.add(pid),
+    },
+  );
+  replicas.push(ceiling);
+  console.error(`warming the HTTP ceiling up for ${JIT_WARM_UP_SECONDS} s`);
+  await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits);
   for (const concurrency of levels) {
     for (const batching of ['off', 'on'] as const) {
       const run = await measure(pair[batching], batching, concurrency);
@@ -178,15 +197,22 @@ try {
   const sinkTarget = { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
   try {
     await limit.next(); // warmed up
-    for (const replica of [pair.off, pair.on]) await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2), digits);
+    for (const replica of [pair.off, pair.on, ceiling]) {
+      await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2), digits);
+    }
     const rate = async (replica: ReplicaProcess) => {
       await settle();
-      const load = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits);
-      return Math.round(load.total.throughput_per_s);
+      const { total } = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits);
+      // A server that failed fast or answered nonsense would look fast: all 200, the model's accuracy.
+      if (total.ok !== total.requests || (total.accuracy ?? 0) < 0.9) {
+        throw new Error(`${replica.url}: ${JSON.stringify(total.by_status)}, accuracy ${total.accuracy}`);
+      }
+      return Math.round(total.throughput_per_s);
     };
     for (let s = 0; s < slices; s++) {
       const off_per_s = await rate(pair.off);
       const on_per_s = await rate(pair.on);
+      const ceiling_per_s = await rate(ceiling);
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await settle();
@@ -194,7 +220,7 @@ try {
       await new Promise((r) => setTimeout(r, 250));
       const limit_beside_load_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await beside;
-      interleaved.push({ limit_per_s, limit_beside_load_per_s, off_per_s, on_per_s });
+      interleaved.push({ limit_per_s, limit_beside_load_per_s, off_per_s, on_per_s, ceiling_per_s });
     }
   } finally {
     limit.stop();
@@ -219,20 +245,33 @@ function median(xs: number[]): number {
   const mid = sorted.length / 2;
   return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
 }
-const overLimit = median(interleaved.map((p) => p.on_per_s / p.limit_per_s));
-const speedup = median(interleaved.map((p) => p.on_per_s / p.off_per_s));
-const neighbourEffect = median(interleaved.map((p) => p.limit_beside_load_per_s / p.limit_per_s));
-console.log(
-  `\nslice  limit/s  beside load  c=${HEADLINE_CONCURRENCY} off  c=${HEADLINE_CONCURRENCY} on  on/limit  on/off  beside/limit`,
-);
+const ratio = (pick: (p: Slice) => number) => median(interleaved.map(pick));
+const overLimit = ratio((p) => p.on_per_s / p.limit_per_s);
+const ceilingOverLimit = ratio((p) => p.ceiling_per_s / p.limit_per_s);
+const overCeiling = ratio((p) => p.on_per_s / p.ceiling_per_s);
+const speedup = ratio((p) => p.on_per_s / p.off_per_s);
+const neighbourEffect = ratio((p) => p.limit_beside_load_per_s / p.limit_per_s);
+const c = HEADLINE_CONCURRENCY;
+// Per-slice rates, then per-slice ratios with their medians in the last row.
+const columns: [string, (p: Slice) => number, number | null][] = [
+  ['limit/s', (p) => p.limit_per_s, null],
+  ['beside load', (p) => p.limit_beside_load_per_s, null],
+  [`c=${c} off`, (p) => p.off_per_s, null],
+  [`c=${c} on`, (p) => p.on_per_s, null],
+  ['ceiling', (p) => p.ceiling_per_s, null],
+  ['on/limit', (p) => p.on_per_s / p.limit_per_s, overLimit],
+  ['ceiling/limit', (p) => p.ceiling_per_s / p.limit_per_s, ceilingOverLimit],
+  ['on/ceiling', (p) => p.on_per_s / p.ceiling_per_s, overCeiling],
+  ['on/off', (p) => p.on_per_s / p.off_per_s, speedup],
+  ['beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s, neighbourEffect],
+];
+const cell = (header: string, v: number | null) =>
+  (v === null ? '' : Number.isInteger(v) ? String(v) : v.toFixed(3)).padStart(header.length);
+console.log(`\nslice  ${columns.map(([header]) => header).join('  ')}`);
 interleaved.forEach((p, i) =>
-  console.log(
-    `${String(i + 1).padStart(5)}  ${String(p.limit_per_s).padStart(7)}  ${String(p.limit_beside_load_per_s).padStart(11)}  ${String(p.off_per_s).padStart(8)}  ${String(p.on_per_s).padStart(7)}  ${(p.on_per_s / p.limit_per_s).toFixed(3).padStart(8)}  ${(p.on_per_s / p.off_per_s).toFixed(2).padStart(6)}  ${(p.limit_beside_load_per_s / p.limit_per_s).toFixed(3).padStart(12)}`,
-  ),
+  console.log(`${String(i + 1).padStart(5)}  ${columns.map(([header, pick]) => cell(header, pick(p))).join('  ')}`),
 );
-console.log(
-  `median${' '.repeat(42)}${overLimit.toFixed(3).padStart(8)}  ${speedup.toFixed(2).padStart(6)}  ${neighbourEffect.toFixed(3).padStart(12)}`,
-);
+console.log(`median ${columns.map(([header, , med]) => cell(header, med)).join('  ')}`);
 const on1 = find('on', 1);
 const off1 = find('off', 1);
 console.log(
@@ -246,6 +285,9 @@ console.log(
     served_per_s_over_limit_per_s: round3(overLimit),
     limit_beside_load_per_s: Math.round(median(interleaved.map((p) => p.limit_beside_load_per_s))),
     limit_beside_load_over_limit: round3(neighbourEffect),
+    ceiling_per_s: Math.round(median(interleaved.map((p) => p.ceiling_per_s))),
+    ceiling_over_limit: round3(ceilingOverLimit),
+    served_over_ceiling: round3(overCeiling),
     batching_speedup_c32: round3(speedup),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
   }),

@@ -1,0 +1,63 @@
+/**
+ * The HTTP ceiling: POST a picture, get its digit, served by plain `node:http` with the compiled
+ * service's own decoder, batcher and engine, and nothing else: no Koa, no router, no access log,
+ * no metrics, no request ids. `npm run bench` runs it under a 1-CPU quota beside the replicas, so
+ * the gap between the limit and a replica splits into what serving over HTTP costs at all and what
+ * the framework and the observability add on top.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { service: { type: 'string' } } });
+const dir = values.service!;
+const { parseConfig } = (await import(`${dir}config.js`)) as typeof import('../../service/src/config.ts');
+const { createEngine } = (await import(
+  `${dir}engine/engine.js`
+)) as typeof import('../../service/src/engine/engine.ts');
+const { Batcher } = (await import(`${dir}engine/batcher.js`)) as typeof import('../../service/src/engine/batcher.ts');
+const { createDecoder } = (await import(
+  `${dir}imaging/decoder.js`
+)) as typeof import('../../service/src/imaging/decoder.ts');
+
+// The replica's own settings and defaults, from the same environment.
+const config = parseConfig();
+const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND });
+const batcher = new Batcher(engine, {
+  maxBatchSize: config.MAX_BATCH_SIZE,
+  maxDelayMs: config.MAX_BATCH_DELAY_MS,
+  maxQueue: config.MAX_QUEUE,
+});
+const decoder = createDecoder({
+  maxPixels: config.MAX_IMAGE_PIXELS,
+  workerThreshold: config.DECODE_WORKER_PIXELS,
+  threads: config.DECODE_THREADS,
+});
+
+function reply(res: ServerResponse, status: number, answer: object): void {
+  const body = JSON.stringify(answer);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function predict(bytes: Buffer, res: ServerResponse): Promise<void> {
+  try {
+    const { input } = await decoder.toModelInput(bytes);
+    const { prediction, batchSize } = await batcher.predict(input);
+    reply(res, 200, { ...prediction, batch_size: batchSize });
+  } catch (err) {
+    reply(res, 400, { error: String(err) });
+  }
+}
+
+const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  if (req.method !== 'POST') {
+    req.resume();
+    reply(res, 200, { status: 'ready' }); // what the bench's readiness poll asks for
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => void predict(Buffer.concat(chunks), res));
+});
+server.listen(config.PORT, config.HOST);
+process.on('SIGTERM', () => process.exit(0));
