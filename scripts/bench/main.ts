@@ -7,9 +7,9 @@
  *
  * This machine's speed drifts by tens of percent within a minute, so figures are only compared
  * with figures measured beside them: the sweep alternates off and on at each level, and the
- * headline ratios come from two-second slices of off, on, the ceiling and the limit, interleaved. Each slice
- * also measures the limit beside the load generator, to show how much a busy neighbour core slows
- * this one. The replicas are warmed up first, until V8 has optimised their hot paths.
+ * headline ratios come from two-second slices of off, on, the ceiling and the limit, interleaved.
+ * Each slice also measures the limit beside the load generator, to show how much a busy neighbour
+ * core slows this one. The replicas are warmed up first, until V8 has optimised their hot paths.
  * Prints two tables; the last line is one JSON object with the figures.
  */
 import { spawn } from 'node:child_process';
@@ -239,18 +239,18 @@ for (const r of runs) {
   );
 }
 // Medians of the per-slice ratios: a slice that a burst of the machine's noise hits alone (one
-// of its three parts) moves a median less than it moves a ratio of sums.
+// of its parts) moves a median less than it moves a ratio of sums.
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length / 2;
   return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
 }
-const ratio = (pick: (p: Slice) => number) => median(interleaved.map(pick));
-const overLimit = ratio((p) => p.on_per_s / p.limit_per_s);
-const ceilingOverLimit = ratio((p) => p.ceiling_per_s / p.limit_per_s);
-const overCeiling = ratio((p) => p.on_per_s / p.ceiling_per_s);
-const speedup = ratio((p) => p.on_per_s / p.off_per_s);
-const neighbourEffect = ratio((p) => p.limit_beside_load_per_s / p.limit_per_s);
+const medianOf = (pick: (p: Slice) => number) => median(interleaved.map(pick));
+const overLimit = medianOf((p) => p.on_per_s / p.limit_per_s);
+const ceilingOverLimit = medianOf((p) => p.ceiling_per_s / p.limit_per_s);
+const overCeiling = medianOf((p) => p.on_per_s / p.ceiling_per_s);
+const speedup = medianOf((p) => p.on_per_s / p.off_per_s);
+const neighbourEffect = medianOf((p) => p.limit_beside_load_per_s / p.limit_per_s);
 const c = HEADLINE_CONCURRENCY;
 // Per-slice rates, then per-slice ratios with their medians in the last row.
 const columns: [string, (p: Slice) => number, number | null][] = [
@@ -280,12 +280,12 @@ console.log(
     limit_best_batch: best!.batch,
     runs,
     interleaved,
-    limit_per_s: Math.round(median(interleaved.map((p) => p.limit_per_s))),
-    served_per_s: Math.round(median(interleaved.map((p) => p.on_per_s))),
+    limit_per_s: Math.round(medianOf((p) => p.limit_per_s)),
+    served_per_s: Math.round(medianOf((p) => p.on_per_s)),
     served_per_s_over_limit_per_s: round3(overLimit),
-    limit_beside_load_per_s: Math.round(median(interleaved.map((p) => p.limit_beside_load_per_s))),
+    limit_beside_load_per_s: Math.round(medianOf((p) => p.limit_beside_load_per_s)),
     limit_beside_load_over_limit: round3(neighbourEffect),
-    ceiling_per_s: Math.round(median(interleaved.map((p) => p.ceiling_per_s))),
+    ceiling_per_s: Math.round(medianOf((p) => p.ceiling_per_s)),
     ceiling_over_limit: round3(ceilingOverLimit),
     served_over_ceiling: round3(overCeiling),
     batching_speedup_c32: round3(speedup),
