@@ -156,27 +156,30 @@ let best: LimitFigure;
 try {
   best = JSON.parse(await limitProcess(groups.limit, build, ['--batches', '1,8,16,32,64']).next()) as LimitFigure;
   console.error(`in-process limit: ${best.perSecond.toFixed(0)} images/s at best batch ${best.batch}`);
-  const start = (batching: Batching, size: number) =>
-    spawnReplica(
-      { ...build.env, MAX_BATCH_SIZE: String(size), REPLICA: `bench-${batching}`, LOG_LEVEL: 'info' },
-      { command: build.command, onSpawn: (pid) => groups[batching].add(pid) },
-    ).then((replica) => {
+  // Each server in its own quota, with the image's environment: the replicas, then the ceiling.
+  const start = (name: keyof typeof groups, env: Record<string, string>, command = build.command) =>
+    spawnReplica({ ...build.env, ...env }, { command, onSpawn: (pid) => groups[name].add(pid) }).then((replica) => {
       replicas.push(replica);
       return replica;
     });
-  const pair = { off: await start('off', 1), on: await start('on', 32) };
+  const replicaEnv = (batching: Batching, size: number) => ({
+    MAX_BATCH_SIZE: String(size),
+    REPLICA: `bench-${batching}`,
+    LOG_LEVEL: 'info',
+  });
+  const pair = { off: await start('off', replicaEnv('off', 1)), on: await start('on', replicaEnv('on', 32)) };
   console.error(`warming both replicas up for ${JIT_WARM_UP_SECONDS} s`);
   await Promise.all(
     [pair.off, pair.on].map((r) => runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits)),
   );
-  const ceiling = await spawnReplica(
-    { ...build.env, MAX_BATCH_SIZE: '32' },
-    {
-      command: [...build.nodeFlags, '--import', 'tsx', 'scripts/bench/http-ceiling.ts', '--service', build.module('')],
-      onSpawn: (pid) => groups.ceiling.add(pid),
-    },
-  );
-  replicas.push(ceiling);
+  const ceiling = await start('ceiling', {}, [
+    ...build.nodeFlags,
+    '--import',
+    'tsx',
+    'scripts/bench/http-ceiling.ts',
+    '--service',
+    build.module(''),
+  ]);
   console.error(`warming the HTTP ceiling up for ${JIT_WARM_UP_SECONDS} s`);
   await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits);
   for (const concurrency of levels) {
