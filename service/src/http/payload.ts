@@ -48,6 +48,12 @@ export function createPayloadReader(maxBodyBytes: number) {
       allowEmptyFiles: true,
       minFileSize: 0,
       fileWriteStreamHandler: files.handler as never,
+      // formidable reads a part without a Content-Type as a text field, but Python's requests and
+      // several other clients send files that way. As in Starlette, a part with a filename is a file.
+      onPart(part, handle) {
+        if (part.originalFilename != null && !part.mimetype) part.mimetype = 'application/octet-stream';
+        handle(part);
+      },
     },
   });
   const json = koaBody({
@@ -73,10 +79,7 @@ export function createPayloadReader(maxBodyBytes: number) {
         );
       }
       await parseWith(multipart, ctx, 'invalid_multipart', 'the multipart body could not be parsed');
-      const file = ctx.request.files?.file;
-      if (!file)
-        throw new ApiError(400, 'missing_file', 'the multipart form has no field named "file" holding an image');
-      if (Array.isArray(file)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
+      const file = theFile(ctx.request.files ?? {});
       const bytes = files.bytesOf(file);
       if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the uploaded file is empty (0 bytes)');
       return { form: 'multipart', bytes };
@@ -104,6 +107,18 @@ export function createPayloadReader(maxBodyBytes: number) {
       `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
     );
   };
+}
+
+/**
+ * The one uploaded file: field `file` when present, otherwise whichever field holds it (users of
+ * other clients send `image`, `upload_file` and the like). formidable refuses a second file.
+ */
+function theFile(files: Record<string, unknown>): object {
+  const file = files['file'] ?? Object.values(files)[0];
+  if (!file)
+    throw new ApiError(400, 'missing_file', 'the multipart form holds no file; send the image in field "file"');
+  if (Array.isArray(file)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
+  return file as object;
 }
 
 /** Runs a koa-body parser, turning its errors into ours (sizes are 413, the rest 400). */

@@ -80,7 +80,10 @@ async function decodeRgba(
   // jpeg-js sizes its buffers from the last frame header, not the first one the header check
   // read: a 28x28 JPEG with a second frame header declaring 8000x8000 stalled for 6 s and took
   // 1.2 GB. Its own resolution limit, set to what the header declared, refuses that at once.
-  const jpeg = { maxResolutionInMP: (header.width * header.height) / 1e6 };
+  // jpeg-js takes the limit in megapixels and multiplies it back by 1e6 in floating point, which
+  // can land just below an exact count (280x280): half a pixel of margin keeps every whole count
+  // at or under the header's on the right side, and every larger one still over it.
+  const jpeg = { maxResolutionInMP: (header.width * header.height + 0.5) / 1e6 };
   return (await Jimp.fromBuffer(buffer, { 'image/jpeg': jpeg })).bitmap;
 }
 

@@ -231,9 +231,9 @@ describe('the inference API over real HTTP', () => {
       await expectError(await postImage(svg, 'image/svg+xml'), 415, 'unsupported_image_format');
       await stillServes();
     });
-    it('400 for a form without "file", an empty file, two files', async () => {
+    it('400 for a form without a file, an empty file, two files', async () => {
       const form = new FormData();
-      form.append('image', new Blob([new Uint8Array(await encodeDigit(digits(1)[0]!.pixels))]), 'x.png');
+      form.append('file', 'a text field, not a file');
       await expectError(await fetch(`${replica.url}/predict`, { method: 'POST', body: form }), 400, 'missing_file');
       await expectError(
         await fetch(`${replica.url}/predict`, { method: 'POST', body: multipart(Buffer.alloc(0)) }),
@@ -244,6 +244,13 @@ describe('the inference API over real HTTP', () => {
       const two = multipart(await encodeDigit(digits(1)[0]!.pixels));
       two.append('file', new Blob([new Uint8Array(await encodeDigit(digits(1)[0]!.pixels))]), 'again.png');
       await expectError(await fetch(`${replica.url}/predict`, { method: 'POST', body: two }), 400, 'too_many_files');
+      const elsewhere = multipart(await encodeDigit(digits(1)[0]!.pixels), 'image/png', 'image');
+      elsewhere.append('upload_file', new Blob([new Uint8Array(16)]), 'other.png');
+      await expectError(
+        await fetch(`${replica.url}/predict`, { method: 'POST', body: elsewhere }),
+        400,
+        'too_many_files',
+      );
       const big = multipart(Buffer.alloc(9 * 1024 * 1024, 7));
       await expectError(await fetch(`${replica.url}/predict`, { method: 'POST', body: big }), 413, 'payload_too_large');
       await stillServes();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { decodeToGrey, ImageError, readHeader } from '../../src/imaging/decode.ts';
 import { encodeGrey } from '../../src/imaging/encode.ts';
 import { pngBomb, rawPng } from '../../../scripts/lib/raw-png.ts';
@@ -71,5 +72,30 @@ describe('image decoding', () => {
     const png = await encodeGrey(new Array(64 * 64).fill(128), 64, 64, 'image/png');
     const cut = png.subarray(0, 60);
     await assert.rejects(decodeToGrey(cut, readHeader(cut, LIMIT)), (e: ImageError) => e.code === 'undecodable_image');
+  });
+
+  // jpeg-js multiplies its megapixel limit back into pixels in floating point; a limit computed as
+  // width * height / 1e6 lands just below the true count for about one size in eight.
+  it('decodes JPEGs of the sizes whose pixel count does not survive a round trip through megapixels', async () => {
+    for (const [width, height] of [
+      [280, 280],
+      [330, 165],
+      [304, 436],
+    ] as const) {
+      const bytes = await encodeGrey(new Array(width * height).fill(200), width, height, 'image/jpeg');
+      const grey = await decodeToGrey(bytes, readHeader(bytes, LIMIT));
+      assert.deepEqual([grey.width, grey.height], [width, height]);
+    }
+  });
+
+  it('decodes a JPEG of any size within the pixel cap', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 8, max: 700 }), fc.integer({ min: 8, max: 700 }), async (width, height) => {
+        const bytes = await encodeGrey(new Array(width * height).fill(90), width, height, 'image/jpeg');
+        const grey = await decodeToGrey(bytes, readHeader(bytes, LIMIT));
+        assert.deepEqual([grey.width, grey.height], [width, height]);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -107,13 +107,20 @@ function upload50MB(type: string, framing: { chunked: boolean; preamble?: string
     );
 }
 
-function formWith(files: number, field = 'file'): () => FormData {
+function formWith(files: number): () => FormData {
   return () => {
     const form = new FormData();
     for (let i = 0; i < files; i++)
-      form.append(field, new Blob([new Uint8Array(16)], { type: 'image/png' }), `f${i}.png`);
+      form.append(`f${i}`, new Blob([new Uint8Array(16)], { type: 'image/png' }), `f${i}.png`);
     return form;
   };
+}
+
+function textFields(): FormData {
+  const form = new FormData();
+  form.append('file', 'digit.png');
+  form.append('image', 'seven');
+  return form;
 }
 
 async function buildCases(): Promise<HostileCase[]> {
@@ -217,7 +224,7 @@ async function buildCases(): Promise<HostileCase[]> {
       status: 400,
       code: 'invalid_pixels',
     },
-    { name: 'a form with no "file" field', send: postForm(formWith(1, 'image')), status: 400, code: 'missing_file' },
+    { name: 'a form with no file, only text fields', send: postForm(textFields), status: 400, code: 'missing_file' },
     { name: 'a form with ten files', send: postForm(formWith(10)), status: 400, code: 'too_many_files' },
     {
       name: 'a 50 MB body with its Content-Length',
