@@ -20,7 +20,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # The load generator (compose profile `load`): the build stage's full dependencies plus the
 # scripts, for users who have nothing but Docker.
 FROM build AS load
-COPY service/training service/training
+COPY devkit devkit
 COPY scripts scripts
 USER node
 ENTRYPOINT ["scripts/load.sh"]
@@ -41,6 +41,6 @@ HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
 # Node runs as PID 1 and handles SIGTERM/SIGINT itself (drain, then exit 0); compose adds `init`
 # to reap any child process.
 # With one CPU, V8's parallel collector threads only contend with the event loop for it, and a
-# larger young generation collects less often: together 4-21% more answers per second under load
-# in interleaved A/B runs (`npm run bench` runs the service with these same flags, read from here).
+# larger young generation collects less often (docs/benchmarks/ has the A/B runs; `npm run bench`
+# runs the service with these same flags, read from here).
 CMD ["node", "--single-threaded-gc", "--max-semi-space-size=64", "service/src/main.js"]

@@ -2,4 +2,4 @@
 # Side-by-side figures of the replicas from Prometheus. `scripts/compare.sh --help` for options.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-exec node --import "$root/node_modules/tsx/dist/loader.mjs" "$root/scripts/compare/main.ts" "$@"
+exec "$root/node_modules/.bin/tsx" "$root/scripts/compare/main.ts" "$@"

@@ -3,4 +3,4 @@
 # `scripts/load.sh --help` lists every option. Needs `npm ci` at the repository root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-exec node --import "$root/node_modules/tsx/dist/loader.mjs" "$root/scripts/load/main.ts" "$@"
+exec "$root/node_modules/.bin/tsx" "$root/scripts/load/main.ts" "$@"

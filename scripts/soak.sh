@@ -3,5 +3,4 @@
 # `scripts/soak.sh --help` lists every option. Needs `npm ci` at the repository root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-exec node --import "$root/node_modules/tsx/dist/loader.mjs" "$root/scripts/soak/main.ts" "$@"
+exec "$root/node_modules/.bin/tsx" "$root/scripts/soak/main.ts" "$@"

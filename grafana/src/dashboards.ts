@@ -197,7 +197,7 @@ export const clusterOverview: DashboardSpec = {
         perReplica({
           title: 'Last request run time and time per pixel',
           description:
-            "The ancestor's figures: the last prediction request's run time, and that divided by its picture's pixels.",
+            "The last prediction request's run time, and that divided by its picture's pixels (prometheus_client-style gauges).",
           unit: 's',
           width: 12,
           queries: [

@@ -9,29 +9,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { service: { type: 'string' } } });
-const dir = values.service!;
-const { parseConfig } = (await import(`${dir}config.js`)) as typeof import('../../service/src/config.ts');
-const { createEngine } = (await import(
-  `${dir}engine/engine.js`
-)) as typeof import('../../service/src/engine/engine.ts');
-const { Batcher } = (await import(`${dir}engine/batcher.js`)) as typeof import('../../service/src/engine/batcher.ts');
-const { createDecoder } = (await import(
-  `${dir}imaging/decoder.js`
-)) as typeof import('../../service/src/imaging/decoder.ts');
+const { createPipeline, parseConfig } = (await import(values.service!)) as typeof import('../../service/src/index.ts');
 
 // The replica's own settings and defaults, from the same environment.
 const config = parseConfig();
-const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND });
-const batcher = new Batcher(engine, {
-  maxBatchSize: config.MAX_BATCH_SIZE,
-  maxDelayMs: config.MAX_BATCH_DELAY_MS,
-  maxQueue: config.MAX_QUEUE,
-});
-const decoder = createDecoder({
-  maxPixels: config.MAX_IMAGE_PIXELS,
-  workerThreshold: config.DECODE_WORKER_PIXELS,
-  threads: config.DECODE_THREADS,
-});
+const { batcher, decoder } = await createPipeline(config);
 
 function reply(res: ServerResponse, status: number, answer: object): void {
   const body = JSON.stringify(answer);

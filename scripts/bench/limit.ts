@@ -8,11 +8,11 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { mnistDigits } from '../load/payloads.ts';
+import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
 
 const { values } = parseArgs({
   options: {
-    /** Directory of the compiled service (…/service/src/). */
+    /** The compiled service's public entry (…/service/src/index.js). */
     service: { type: 'string' },
     model: { type: 'string' },
     batches: { type: 'string', default: '1,8,16,32,64' },
@@ -20,17 +20,13 @@ const { values } = parseArgs({
     serve: { type: 'boolean', default: false },
   },
 });
-const dir = values.service!;
 const WARM_UP_MS = 3000;
-const { createEngine } = (await import(
-  `${dir}engine/engine.js`
-)) as typeof import('../../service/src/engine/engine.ts');
-const { imageToModelInput } = (await import(
-  `${dir}imaging/model-input.js`
-)) as typeof import('../../service/src/imaging/model-input.ts');
+const { createPipeline, imageToModelInput, parseConfig } = (await import(
+  values.service!
+)) as typeof import('../../service/src/index.ts');
 
 const digits = await mnistDigits(512);
-const engine = await createEngine({ modelDir: values.model!, backend: 'auto' });
+const { engine } = await createPipeline(parseConfig({ MODEL_DIR: values.model }));
 /** One pass over the digits in batches of `batch`; returns the images done. */
 async function pass(batch: number): Promise<number> {
   let done = 0;

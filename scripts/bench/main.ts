@@ -16,21 +16,32 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { runLoad, type LoadPlan } from '../load/driver.ts';
-import { mnistDigits } from '../load/payloads.ts';
-import { sample } from '../lib/prometheus-text.ts';
-import { spawnReplica, type ReplicaProcess } from '../lib/replica-process.ts';
+import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
+import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
+import { sample } from '../../devkit/prometheus-text.ts';
+import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
+import { parseCli } from '../../devkit/cli.ts';
 import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
 import { buildService, type ShippedBuild } from './shipped-build.ts';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '8' },
-    concurrency: { type: 'string', default: '1,8,32,128' },
-    cpus: { type: 'string', default: '1' },
-    slices: { type: 'string', default: '8' },
-  },
+const USAGE = `Usage: npm run bench [-- options]
+
+Builds the service as its image runs it, starts replicas (batching on and off), the in-process
+limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them:
+a sweep over concurrency levels, then interleaved slices at c=32. Needs root and a writable cgroup
+cpu hierarchy. The last line printed is one JSON object.
+
+  --seconds N        length of each sweep step (default 8)
+  --concurrency L    comma-separated sweep levels (default 1,8,32,128)
+  --cpus N           CPU quota of each process, in cores (default 1)
+  --slices N         interleaved slices per process at c=32 (default 8)
+  --help             this text
+`;
+const values = parseCli(USAGE, {
+  seconds: { type: 'string', default: '8' },
+  concurrency: { type: 'string', default: '1,8,32,128' },
+  cpus: { type: 'string', default: '1' },
+  slices: { type: 'string', default: '8' },
 });
 const seconds = Number(values.seconds);
 const levels = values.concurrency.split(',').map(Number);
@@ -73,7 +84,7 @@ function limitProcess(group: CpuGroup, build: ShippedBuild, args: string[]) {
       'tsx',
       'scripts/bench/limit.ts',
       '--service',
-      build.module(''),
+      build.entry,
       '--model',
       build.modelDir,
       ...args,
@@ -178,7 +189,7 @@ try {
     'tsx',
     'scripts/bench/http-ceiling.ts',
     '--service',
-    build.module(''),
+    build.entry,
   ]);
   console.error(`warming the HTTP ceiling up for ${JIT_WARM_UP_SECONDS} s`);
   await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits);

@@ -15,8 +15,8 @@ export interface ShippedBuild {
   command: string[];
   /** The image's node runtime flags (garbage collector settings), for anything run beside it. */
   nodeFlags: string[];
-  /** Absolute path of a compiled service module, e.g. `engine/engine.js`. */
-  module(path: string): string;
+  /** Absolute path of the compiled service's public entry (index.js). */
+  entry: string;
   modelDir: string;
   /** The environment the image sets, and the model directory it ships. */
   env: Record<string, string>;
@@ -43,7 +43,7 @@ export function buildService(): ShippedBuild {
   return {
     command: [...nodeFlags, `${src}main.js`],
     nodeFlags,
-    module: (path) => src + path,
+    entry: `${src}index.js`,
     modelDir,
     env: { NODE_ENV: 'production', MODEL_DIR: modelDir },
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure every image the cluster uses exists locally. An image that can be pulled is pulled;
 # where no container registry is reachable, a stand-in is built under the same name from Debian
-# packages (see DESIGN.md), matching the official image's binary paths, config paths, user and
+# packages (docs/testing.md says which), matching the official image's binary paths, config paths, user and
 # entrypoint. Grafana has no Debian package: it gets no stand-in and is checked statically.
 # The Debian root filesystem is cached outside the clone ($STANDIN_CACHE) so reruns are fast.
 set -euo pipefail

@@ -2,7 +2,7 @@
  * Entry point of scripts/compare.sh: asks Prometheus for each replica's figures over a window and
  * prints them side by side (or as JSON).
  */
-import { parseArgs } from 'node:util';
+import { fail, parseCli } from '../../devkit/cli.ts';
 
 const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]
 
@@ -16,22 +16,13 @@ share of throttled CPU periods, peak resident memory, mean batch size.
   --help             this text
 `;
 
-const { values } = parseArgs({
-  options: {
-    prometheus: { type: 'string', default: 'http://localhost:9090' },
-    window: { type: 'string', default: '5m' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const values = parseCli(USAGE, {
+  prometheus: { type: 'string', default: 'http://localhost:9090' },
+  window: { type: 'string', default: '5m' },
+  json: { type: 'boolean', default: false },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (!/^\d+[smhd]$/.test(values.window)) {
-  console.error(`--window must be a duration like 30s, 5m or 1h, got "${values.window}"\n\n${USAGE}`);
-  process.exit(2);
-}
+if (!/^\d+[smhd]$/.test(values.window))
+  fail(USAGE, `--window must be a duration like 30s, 5m or 1h, got "${values.window}"`);
 
 const W = values.window;
 const P = 'job="mnist",route="/predict"';

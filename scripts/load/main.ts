@@ -1,8 +1,8 @@
 /** Entry point of scripts/load.sh: options, digits, the run, the summary, the exit status. */
-import { runLoad } from './driver.ts';
+import { runLoad } from '../../devkit/loadgen/driver.ts';
 import { USAGE, UsageError, parseOptions } from './options.ts';
-import { fixtureDigits, mnistDigits } from './payloads.ts';
-import { formatSummary } from './tally.ts';
+import { fixtureDigits, mnistDigits } from '../../devkit/loadgen/payloads.ts';
+import { formatSummary } from '../../devkit/loadgen/tally.ts';
 
 let options;
 try {
@@ -34,8 +34,11 @@ const summary = await runLoad(plan, digits, (p) => {
     );
   }
 });
-console.log(formatSummary(summary));
-if (options.json) console.log(JSON.stringify(summary));
+// With --json, stdout carries the JSON alone, for a pipe; the table goes to stderr.
+if (options.json) {
+  console.error(formatSummary(summary));
+  console.log(JSON.stringify(summary));
+} else console.log(formatSummary(summary));
 if (summary.total.good_error_rate > options.maxErrorRate) {
   console.error(
     `good requests failed at ${(summary.total.good_error_rate * 100).toFixed(2)}%, above --max-error-rate ${options.maxErrorRate}`,

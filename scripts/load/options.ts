@@ -1,8 +1,8 @@
 /** Command-line options of scripts/load.sh, parsed and validated once; scenarios set defaults. */
 import { parseArgs } from 'node:util';
-import type { LoadPlan } from './driver.ts';
-import { INPUT_FORMS, type InputForm } from './payloads.ts';
-import type { Summary } from './tally.ts';
+import type { LoadPlan } from '../../devkit/loadgen/driver.ts';
+import { INPUT_FORMS, type InputForm } from '../../devkit/loadgen/payloads.ts';
+import type { Summary } from '../../devkit/loadgen/tally.ts';
 
 export const SCENARIOS = ['steady', 'ramp', 'spike', 'skewed', 'bad-storm'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

@@ -3,11 +3,11 @@
  * heap, live tensors and p99 sampled every interval, and a verdict on whether memory grows.
  */
 import { parseArgs } from 'node:util';
-import { runLoad } from '../load/driver.ts';
+import { runLoad } from '../../devkit/loadgen/driver.ts';
 import { parseDuration, UsageError } from '../load/options.ts';
-import { mnistDigits } from '../load/payloads.ts';
-import { sample } from '../lib/prometheus-text.ts';
-import { spawnReplica, type ReplicaProcess } from '../lib/replica-process.ts';
+import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
+import { sample } from '../../devkit/prometheus-text.ts';
+import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { memoryTrend } from './trend.ts';
 
 const USAGE = `Usage: scripts/soak.sh [options]

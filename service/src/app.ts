@@ -7,16 +7,15 @@ import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Batcher } from './engine/batcher.ts';
 import type { ModelCard } from './engine/model-card.ts';
-import type { Decoder } from './imaging/decoder.ts';
+import type { Decoder } from './imaging/offload.ts';
 import { createPayloadReader } from './http/payload.ts';
 import { requestContext } from './http/request-context.ts';
-import { route } from './http/route.ts';
 import type { Telemetry } from './metrics/telemetry.ts';
 import { registerDocs } from './routes/docs.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { predictHandler } from './routes/predict.ts';
-import { MNIST_INPUT_SHAPE } from './imaging/mnist-input.ts';
-import { ApiError } from './http/api-error.ts';
+import { MNIST_INPUT_SHAPE } from './mnist.ts';
+import { ApiError } from './http/errors.ts';
 
 export interface Readiness {
   /** Model loaded and warmed. */
@@ -47,67 +46,56 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
 
   router.post(
-    ...route(
-      '/predict',
-      predictHandler({
-        readPayload: createPayloadReader(deps.limits.maxBodyBytes),
-        batcher: deps.batcher,
-        telemetry: deps.telemetry,
-        decoder: deps.decoder,
-        replica: deps.replica,
-        model,
-      }),
-    ),
-  );
-  router.get(
-    ...route('/healthz', (ctx: Context) => {
-      ctx.body = { status: 'alive', replica: deps.replica };
+    '/predict',
+    predictHandler({
+      readPayload: createPayloadReader(deps.limits.maxBodyBytes),
+      batcher: deps.batcher,
+      telemetry: deps.telemetry,
+      decoder: deps.decoder,
+      replica: deps.replica,
+      model,
     }),
   );
-  router.get(
-    ...route('/readyz', (ctx: Context) => {
-      const { ready, draining } = deps.readiness;
-      if (!ready || draining) {
-        throw new ApiError(
-          503,
-          draining ? 'draining' : 'starting',
-          draining ? 'shutting down' : 'model not loaded and warmed yet',
-        );
-      }
-      ctx.body = { status: 'ready', replica: deps.replica };
-    }),
-  );
-  router.get(
-    ...route('/model', (ctx: Context) => {
-      ctx.body = {
-        ...deps.card,
-        backend: deps.backend,
-        input_contract: {
-          forms: ['multipart/form-data field "file"', 'raw image/* body', 'application/json {"pixels": [784 numbers]}'],
-          model_input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black' },
-          max_body_bytes: deps.limits.maxBodyBytes,
-          max_image_pixels: deps.limits.maxImagePixels,
-        },
-      };
-    }),
-  );
-  router.get(
-    ...route('/', (ctx: Context) => {
-      ctx.body = {
-        service: 'mnist-cluster',
-        replica: deps.replica,
-        model: model,
-        endpoints: {
-          'POST /predict': 'classify a digit (multipart field "file", image/* body, or JSON pixels)',
-          'GET /healthz': 'liveness',
-          'GET /readyz': 'readiness (503 until the model is warm, and while draining)',
-          'GET /model': 'model card',
-          'GET /docs': 'Swagger UI',
-          'GET /openapi.json': 'OpenAPI 3 document',
-        },
-      };
-    }),
-  );
+  router.get('/healthz', (ctx: Context) => {
+    ctx.body = { status: 'alive', replica: deps.replica };
+  });
+  router.get('/readyz', (ctx: Context) => {
+    const { ready, draining } = deps.readiness;
+    if (!ready || draining) {
+      throw new ApiError(
+        draining ? 'draining' : 'starting',
+        draining ? 'shutting down' : 'model not loaded and warmed yet',
+      );
+    }
+    ctx.body = { status: 'ready', replica: deps.replica };
+  });
+  router.get('/model', (ctx: Context) => {
+    ctx.body = {
+      ...deps.card,
+      backend: deps.backend,
+      input_contract: {
+        forms: ['multipart/form-data field "file"', 'raw image/* body', 'application/json {"pixels": [784 numbers]}'],
+        model_input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black' },
+        max_body_bytes: deps.limits.maxBodyBytes,
+        max_image_pixels: deps.limits.maxImagePixels,
+      },
+    };
+  });
+  router.get('/', (ctx: Context) => {
+    ctx.body = {
+      service: 'mnist-cluster',
+      replica: deps.replica,
+      model: model,
+      endpoints: {
+        'POST /predict': 'classify a digit (multipart field "file", image/* body, or JSON pixels)',
+        'GET /healthz': 'liveness',
+        'GET /readyz': 'readiness (503 until the model is warm, and while draining)',
+        'GET /model': 'model card',
+        'GET /docs': 'Swagger UI',
+        'GET /openapi.json': 'OpenAPI 3 document',
+      },
+    };
+  });
   registerDocs(router, openApiDocument(deps.serviceVersion));
 
   app.use(requestContext(deps));

@@ -10,10 +10,10 @@ import { DEFAULT_MODEL_DIR } from './engine/model-card.ts';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** Each key is the environment variable's name; `describe` feeds the README table. */
+/** Each key is the environment variable's name; `describe` feeds docs/reference/configuration.md. */
 export const configSchema = z.object({
   PORT: port.default(8000).describe('API port'),
   METRICS_PORT: port.default(18000).describe('Prometheus metrics port (GET /metrics)'),
@@ -28,7 +28,10 @@ export const configSchema = z.object({
     .default('auto')
     .describe('tfjs backend: auto tries tensorflow, wasm, cpu'),
   REPLICA: z.string().min(1).max(64).default(hostname()).describe('name reported in answers and metrics'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('log level: info writes one access-log line per request (refusals included), warn only server failures'),
   MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024).describe('largest request body accepted (413 above)'),
   MAX_IMAGE_PIXELS: positiveInt
     .default(4096 * 4096)

@@ -1,8 +1,8 @@
-/** Composition root: configuration, then one replica, then signals. */
+/** The process entry: configuration, then one replica (replica.ts wires it), then signals. */
 import pino from 'pino';
 import { ConfigError, parseConfig } from './config.ts';
 import { onShutdownSignal } from './lifecycle.ts';
-import { startReplica } from './server.ts';
+import { startReplica } from './replica.ts';
 
 let config;
 try {

@@ -13,7 +13,7 @@ export interface BatcherOptions {
   onBatch?: (batchSize: number, inferenceSeconds: number) => void;
 }
 
-export interface Scheduled {
+export interface BatchedPrediction {
   prediction: Prediction;
   queueSeconds: number;
   inferenceSeconds: number;
@@ -28,25 +28,25 @@ export class QueueFullError extends Error {
   }
 }
 
-/** The caller gave up (its client disconnected) while its input waited: it was never inferred. */
-export class AbandonedError extends Error {
-  override name = 'AbandonedError';
+/** The client disconnected while its input waited: it was never inferred. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
   constructor() {
     super('the client went away before its input was inferred');
   }
 }
 
 /**
- * How a caller says it gave up: it keeps the callback it is handed and runs it when its client
- * disconnects (at once if the client already has). A plain callback, because an AbortController
- * per request (an EventTarget with its listeners) was a measurable share of each request's CPU.
+ * How a caller reports that its client is gone: it keeps the callback it is handed and runs it
+ * when its client disconnects (at once if the client already has). A plain callback, because an
+ * AbortController per request (an EventTarget with its listeners) costs each request measurably.
  */
-export type OnGiveUp = (abandon: () => void) => void;
+export type OnClientGone = (dropInput: () => void) => void;
 
 interface Pending {
   input: Float32Array;
   enqueued: number;
-  resolve: (s: Scheduled) => void;
+  resolve: (s: BatchedPrediction) => void;
   reject: (e: unknown) => void;
 }
 
@@ -65,21 +65,21 @@ export class Batcher {
   }
 
   /**
-   * Queues one input. A caller that may give up passes `onGiveUp`: it receives a callback to run
-   * once, when its client disconnects, which takes the input out of the queue at once, so that
+   * Queues one input. A caller whose client may leave passes `onClientGone`: it receives a callback
+   * to run once, when its client disconnects, which takes the input out of the queue at once, so that
    * under overload the queue's places and the model's time go to clients still waiting.
    */
-  predict(input: Float32Array, onGiveUp?: OnGiveUp): Promise<Scheduled> {
+  predict(input: Float32Array, onClientGone?: OnClientGone): Promise<BatchedPrediction> {
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(new QueueFullError(1));
-    return new Promise<Scheduled>((resolve, reject) => {
+    return new Promise<BatchedPrediction>((resolve, reject) => {
       const pending: Pending = { input, enqueued: performance.now(), resolve, reject };
       this.queue.push(pending);
       this.schedule();
-      onGiveUp?.(() => {
+      onClientGone?.(() => {
         const at = this.queue.indexOf(pending);
         if (at < 0) return; // already taken into a batch: its answer comes anyway
         this.queue.splice(at, 1);
-        reject(new AbandonedError());
+        reject(new ClientGoneError());
       });
     });
   }
@@ -114,7 +114,7 @@ export class Batcher {
       predictions = this.engine.predict(batch.map((p) => p.input));
     } catch {
       // Isolate the culprit: run each input alone so only the bad one fails.
-      for (const p of batch) this.run1(p, start);
+      for (const p of batch) this.runAlone(p, start);
       return;
     }
     const seconds = (performance.now() - start) / 1000;
@@ -129,7 +129,7 @@ export class Batcher {
     );
   }
 
-  private run1(p: Pending, batchStart: number): void {
+  private runAlone(p: Pending, batchStart: number): void {
     const start = performance.now();
     try {
       const [prediction] = this.engine.predict([p.input]);

@@ -3,7 +3,7 @@
  * of model inputs. Routes see only `predict`, so batching can sit behind it unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../imaging/mnist-input.ts';
+import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../mnist.ts';
 import { BACKENDS, selectBackend, type BackendName } from './backend.ts';
 import { readModelCard, type ModelCard } from './model-card.ts';
 import { loadModel } from './model-files.ts';

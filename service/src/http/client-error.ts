@@ -6,14 +6,13 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorBody } from './api-error.ts';
+import { ERRORS, errorBody, type ErrorCode } from './errors.ts';
 
 /** Time the client gets to read the answer before the socket is closed under it. */
 const LINGER_MS = 1000;
 
 interface ProtocolError {
-  status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -21,14 +20,13 @@ interface ProtocolError {
 export function classifyClientError(code: string | undefined): ProtocolError {
   switch (code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, code: 'request_timeout', message: 'the whole request did not arrive in time' };
+      return { code: 'request_timeout', message: 'the whole request did not arrive in time' };
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, code: 'headers_too_large', message: 'the request headers are too large' };
+      return { code: 'headers_too_large', message: 'the request headers are too large' };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return { status: 413, code: 'chunk_extensions_too_large', message: 'the chunk extensions are too large' };
+      return { code: 'chunk_extensions_too_large', message: 'the chunk extensions are too large' };
     default:
       return {
-        status: 400,
         code: 'malformed_request',
         message: `the request is not valid HTTP/1.1 (${code ?? 'unknown'})`,
       };
@@ -45,9 +43,10 @@ export function clientErrorHandler(onRefused: (code: string) => void) {
     }
     const refused = classifyClientError(err.code);
     onRefused(refused.code);
-    const body = JSON.stringify({ error: { code: refused.code, message: refused.message } } satisfies ErrorBody);
+    const body = errorBody(refused.code, refused.message);
+    const { status } = ERRORS[refused.code];
     socket.end(
-      `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         'Connection: close\r\n\r\n' +

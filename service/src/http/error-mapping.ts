@@ -1,16 +1,13 @@
-/** Maps whatever was thrown to the API error the client sees. Unknown errors expose nothing. */
-import { AbandonedError, QueueFullError } from '../engine/batcher.ts';
-import { ImageError } from '../imaging/decode.ts';
-import { PixelsError } from '../imaging/model-input.ts';
-import { ApiError } from './api-error.ts';
-
-const IMAGE_STATUS: Record<ImageError['code'], number> = {
-  empty_image: 400,
-  unsupported_image_format: 415,
-  image_too_large: 413,
-  undecodable_image: 422,
-  blank_image: 422,
-};
+/**
+ * Maps whatever was thrown to the API error the client sees, in one place: the service's own
+ * errors, and the errors of the body parsers (koa-body over co-body and formidable, raw-body),
+ * which say what went wrong only through a status, a type or their message. Unknown errors
+ * expose nothing.
+ */
+import { ClientGoneError, QueueFullError } from '../engine/batcher.ts';
+import { ImageError } from '../imaging/header.ts';
+import { PixelsError } from '../imaging/to-model-input.ts';
+import { ApiError, ERRORS, type ErrorCode } from './errors.ts';
 
 /** Errors from koa-body (co-body, formidable), raw-body and http-errors carry a status. */
 interface HttpishError {
@@ -18,34 +15,43 @@ interface HttpishError {
   statusCode?: number;
   httpCode?: number;
   type?: string;
-  expose?: boolean;
   message?: string;
 }
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof ImageError) return new ApiError(IMAGE_STATUS[err.code], err.code, err.message);
+  if (err instanceof ImageError) return new ApiError(err.code, err.message);
   if (err instanceof QueueFullError) {
-    return new ApiError(429, 'overloaded', err.message, { 'Retry-After': String(err.retryAfterSeconds) });
+    return new ApiError('overloaded', err.message, { 'Retry-After': String(err.retryAfterSeconds) });
   }
   // nginx's 499: nobody reads this answer, but the log and the metrics say what happened.
-  if (err instanceof AbandonedError) return new ApiError(499, 'client_closed_request', err.message);
-  if (err instanceof PixelsError) return new ApiError(400, 'invalid_pixels', err.message);
+  if (err instanceof ClientGoneError) return new ApiError('client_closed_request', err.message);
+  if (err instanceof PixelsError) return new ApiError('invalid_pixels', err.message);
+  const status = parserStatus(err);
+  if (status !== undefined && status >= 400 && status < 500) return parserError(err, 'bad_request');
+  return new ApiError('internal_error', 'the server failed to handle this request');
+}
+
+function parserStatus(err: unknown): number | undefined {
   const e = (err ?? {}) as HttpishError;
-  const status = e.status ?? e.statusCode ?? e.httpCode;
-  if (status === 413 || e.type === 'entity.too.large') {
-    return new ApiError(413, 'payload_too_large', 'the request body is larger than the limit');
-  }
-  if (status !== undefined && status >= 400 && status < 500) {
-    const code =
-      e.type === 'entity.parse.failed'
-        ? 'invalid_json'
-        : status === 405
-          ? 'method_not_allowed'
-          : status === 400
-            ? 'bad_request'
-            : 'client_error';
-    return new ApiError(status, code, e.message || 'the request could not be read');
-  }
-  return new ApiError(500, 'internal_error', 'the server failed to handle this request');
+  return e.status ?? e.statusCode ?? e.httpCode;
+}
+
+/**
+ * A body parser's error as ours: sizes are 413; formidable's file and field counts (which it
+ * reports as 413 too), malformed JSON and everything else are 400s, the parser's words kept.
+ */
+export function parserError(err: unknown, code: ErrorCode): ApiError {
+  const e = (err ?? {}) as HttpishError;
+  const text = e.message || 'the request could not be read';
+  if (/maxFiles\b/.test(text)) return new ApiError('too_many_files', 'send exactly one image in field "file"');
+  if (/maxFields\b/.test(text)) return new ApiError('too_many_fields', 'the form has too many fields');
+  if (parserStatus(err) === 413 || e.type === 'entity.too.large') return tooLarge();
+  if (e.type === 'entity.parse.failed') return new ApiError('invalid_json', `the body is not valid JSON: ${text}`);
+  return new ApiError(code, `${ERRORS[code].when}: ${text}`);
+}
+
+export function tooLarge(limit?: number): ApiError {
+  const what = limit === undefined ? 'the limit' : `the limit of ${limit} bytes`;
+  return new ApiError('payload_too_large', `the request body is larger than ${what}`);
 }

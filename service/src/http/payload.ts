@@ -1,6 +1,6 @@
 /**
  * Reads the body of POST /predict in whichever of the three accepted forms it comes:
- * multipart/form-data with the image in field `file` (the ancestor's `curl -F file=@digit.png`),
+ * multipart/form-data with the image in field `file` (`curl -F file=@digit.png`),
  * a raw `image/*` body, or JSON `{"pixels": [...]}`. Everything stays in memory within the body
  * limit: no temporary files.
  */
@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import getRawBody from 'raw-body';
-import { ApiError } from './api-error.ts';
+import { parserError, tooLarge } from './error-mapping.ts';
+import { ApiError, type ErrorCode } from './errors.ts';
 
 export type Payload = { form: 'multipart' | 'raw'; bytes: Buffer } | { form: 'json'; pixels: unknown };
 
@@ -73,36 +74,30 @@ export function createPayloadReader(maxBodyBytes: number) {
       // multipart body of anything else would stream through it without end.
       if (!ctx.get('content-length')) {
         throw new ApiError(
-          411,
           'length_required',
           'a multipart upload must declare its Content-Length; send the image as a raw image/* body to stream it',
         );
       }
-      await parseWith(multipart, ctx, 'invalid_multipart', 'the multipart body could not be parsed');
+      await parseWith(multipart, ctx, 'invalid_multipart');
       const file = theFile(ctx.request.files ?? {});
       const bytes = files.bytesOf(file);
-      if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the uploaded file is empty (0 bytes)');
+      if (bytes.length === 0) throw new ApiError('empty_file', 'the uploaded file is empty (0 bytes)');
       return { form: 'multipart', bytes };
     }
     if (ctx.is('image/*')) {
       const bytes = await getRawBody(ctx.req, { limit: maxBodyBytes });
-      if (bytes.length === 0) throw new ApiError(400, 'empty_file', 'the request body is empty (0 bytes)');
+      if (bytes.length === 0) throw new ApiError('empty_file', 'the request body is empty (0 bytes)');
       return { form: 'raw', bytes };
     }
     if (ctx.is('application/json')) {
-      await parseWith(json, ctx, 'invalid_json', 'the body is not valid JSON');
+      await parseWith(json, ctx, 'invalid_json');
       const body: unknown = ctx.request.body;
       if (typeof body !== 'object' || body === null || !('pixels' in body)) {
-        throw new ApiError(
-          400,
-          'missing_pixels',
-          'the JSON body must be an object with a "pixels" array of 784 numbers',
-        );
+        throw new ApiError('missing_pixels', 'the JSON body must be an object with a "pixels" array of 784 numbers');
       }
       return { form: 'json', pixels: (body as { pixels: unknown }).pixels };
     }
     throw new ApiError(
-      415,
       'unsupported_media_type',
       `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
     );
@@ -115,33 +110,16 @@ export function createPayloadReader(maxBodyBytes: number) {
  */
 function theFile(files: Record<string, unknown>): object {
   const file = files['file'] ?? Object.values(files)[0];
-  if (!file)
-    throw new ApiError(400, 'missing_file', 'the multipart form holds no file; send the image in field "file"');
-  if (Array.isArray(file)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
+  if (!file) throw new ApiError('missing_file', 'the multipart form holds no file; send the image in field "file"');
+  if (Array.isArray(file)) throw new ApiError('too_many_files', 'send exactly one image in field "file"');
   return file as object;
 }
 
-/** Runs a koa-body parser, turning its errors into ours (sizes are 413, the rest 400). */
-async function parseWith(
-  parser: ReturnType<typeof koaBody>,
-  ctx: Context,
-  code: string,
-  message: string,
-): Promise<void> {
+/** Runs a koa-body parser; its errors become ours under `code` (error-mapping.ts reads them). */
+async function parseWith(parser: ReturnType<typeof koaBody>, ctx: Context, code: ErrorCode): Promise<void> {
   try {
     await parser(ctx, async () => {});
   } catch (err) {
-    const e = err as { status?: number; httpCode?: number; message?: string };
-    const text = e.message ?? 'unknown error';
-    // formidable reports too many files or fields with HTTP code 413 as well; they are 400s here.
-    if (/maxFiles\b/.test(text)) throw new ApiError(400, 'too_many_files', 'send exactly one image in field "file"');
-    if (/maxFields\b/.test(text)) throw new ApiError(400, 'too_many_fields', 'the form has too many fields');
-    if ((e.status ?? e.httpCode) === 413) throw tooLarge();
-    throw new ApiError(400, code, `${message}: ${text}`);
+    throw parserError(err, code);
   }
-}
-
-function tooLarge(limit?: number): ApiError {
-  const what = limit === undefined ? 'the limit' : `the limit of ${limit} bytes`;
-  return new ApiError(413, 'payload_too_large', `the request body is larger than ${what}`);
 }

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { OnGiveUp } from '../engine/batcher.ts';
+import type { OnClientGone } from '../engine/batcher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import { ApiError, type ErrorBody } from './api-error.ts';
+import { ApiError, type ErrorBody } from './errors.ts';
 import { clientIp } from './client-ip.ts';
 import { toApiError } from './error-mapping.ts';
 
@@ -30,25 +30,25 @@ function socketBytes(socket: Socket): { received: number; sent: number } {
 
 export interface RequestState {
   requestId: string;
-  /** Set by the router: the matched route template. */
-  route?: string;
   /** Runs the given callback when the client disconnects before its answer has been sent. */
-  onClientGone: OnGiveUp;
+  onClientGone: OnClientGone;
 }
 
-/** The router leaves 404 and 405 (with its Allow header) without a body: give them ours. */
+/**
+ * The router leaves 404, 405 (with its Allow header) and 501 without a body: give them ours.
+ * (allowedMethods({ throw: true }) would throw them, but without the Allow header a 405 needs.)
+ */
 function unanswered(ctx: Context): void {
   if (ctx.status === 404) {
-    throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}; see GET / for the endpoints`);
+    throw new ApiError('not_found', `no route for ${ctx.method} ${ctx.path}; see GET / for the endpoints`);
   }
   if (ctx.status === 405) {
     throw new ApiError(
-      405,
       'method_not_allowed',
       `${ctx.method} is not allowed on ${ctx.path}; use ${ctx.response.get('Allow')}`,
     );
   }
-  if (ctx.status === 501) throw new ApiError(501, 'not_implemented', `method ${ctx.method} is not implemented`);
+  if (ctx.status === 501) throw new ApiError('not_implemented', `method ${ctx.method} is not implemented`);
 }
 
 export function requestContext(options: { logger: Logger; telemetry: Telemetry; trustProxy: boolean }) {
@@ -88,6 +88,7 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
     } catch (err) {
       cause = err;
       error = toApiError(err);
+      if (error.status < 500) telemetry.rejected(error.code);
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = { error: { code: error.code, message: error.message, request_id: requestId } } satisfies ErrorBody;
@@ -97,7 +98,8 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
 
     function report(): void {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = state.route ?? 'unmatched';
+      // The matched template ("/docs/:asset"), never the raw path, whose values are unbounded.
+      const route = (ctx as { routerPath?: string }).routerPath ?? 'unmatched';
       const io = socketBytes(ctx.req.socket);
       const log = {
         request_id: requestId,

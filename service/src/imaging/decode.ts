@@ -1,69 +1,12 @@
 /**
- * Image bytes to greyscale pixels. The format and dimensions are read from the header first
- * (image-size) so that a small file declaring a huge canvas is refused before a decoder allocates
- * for it; only then does jimp decode.
+ * Header-checked image bytes (header.ts) to greyscale pixels: PNG through pngjs, TIFF through the
+ * guarded first-page reader, everything else through jimp.
  */
-import { imageSize } from 'image-size';
 import { Jimp } from 'jimp';
 import { PNG } from 'pngjs';
 import { rgbaToGrey, type GreyImage } from './grey-image.ts';
+import { ImageError, type ImageHeader } from './header.ts';
 import { decodeTiffFirstPage } from './tiff.ts';
-
-/** Formats jimp decodes, by image-size's type name. */
-const SUPPORTED: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  bmp: 'image/bmp',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-};
-export const SUPPORTED_MEDIA_TYPES = Object.values(SUPPORTED);
-
-export type ImageErrorCode =
-  'unsupported_image_format' | 'image_too_large' | 'undecodable_image' | 'empty_image' | 'blank_image';
-
-export class ImageError extends Error {
-  constructor(
-    readonly code: ImageErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
-
-export interface ImageHeader {
-  mediaType: string;
-  width: number;
-  height: number;
-}
-
-/** Identifies the format from the bytes themselves (never from a name or a claimed type). */
-export function readHeader(bytes: Uint8Array, maxPixels: number): ImageHeader {
-  if (bytes.length === 0) throw new ImageError('empty_image', 'the image is empty (0 bytes)');
-  let size: ReturnType<typeof imageSize>;
-  try {
-    size = imageSize(bytes);
-  } catch {
-    throw new ImageError('undecodable_image', 'the bytes are not an image in a format this service knows');
-  }
-  const mediaType = SUPPORTED[size.type ?? ''];
-  if (!mediaType) {
-    throw new ImageError(
-      'unsupported_image_format',
-      `${size.type} images are not supported; send ${SUPPORTED_MEDIA_TYPES.join(', ')}`,
-    );
-  }
-  const { width, height } = size;
-  if (!(width > 0 && height > 0)) throw new ImageError('undecodable_image', 'the image header declares no pixels');
-  if (width * height > maxPixels) {
-    throw new ImageError(
-      'image_too_large',
-      `the image declares ${width}x${height} pixels, more than the limit of ${maxPixels} pixels`,
-    );
-  }
-  return { mediaType, width, height };
-}
 
 /**
  * RGBA pixels of a header-checked image. PNG, the hot path, goes straight to pngjs (synchronous,

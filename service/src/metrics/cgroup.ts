@@ -66,36 +66,49 @@ function locate(mount: string, ownPath: string | undefined, file: string): strin
 }
 
 /**
- * Reads the limits under `root` (normally "/"; tests pass a fixture tree).
- * Returns null when there is no cgroup filesystem at all.
+ * Finds the cgroup directories under `root` (normally "/"; tests pass a fixture tree) once, and
+ * returns a reader of their current values. The reader returns null when there is no cgroup
+ * filesystem at all.
  */
-export function readCgroupStats(root = '/'): CgroupStats | null {
+export function cgroupReader(root = '/'): () => CgroupStats | null {
   const procCgroup = readOptional(join(root, 'proc/self/cgroup')) ?? '';
   const fs = join(root, 'sys/fs/cgroup');
 
   const v2dir = locate(fs, ownCgroupPath(procCgroup, null), 'cgroup.controllers');
-  if (v2dir) {
-    const stats: CgroupStats = { version: 2 };
-    const cpuMax = readOptional(join(v2dir, 'cpu.max'));
-    if (cpuMax !== undefined) stats.cpuLimitCores = parseCpuMax(cpuMax);
-    const cpuStat = parseKeyValues(readOptional(join(v2dir, 'cpu.stat')) ?? '');
-    if (cpuStat.has('nr_periods')) {
-      stats.cpuPeriods = cpuStat.get('nr_periods');
-      stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');
-      stats.cpuThrottledSeconds = (cpuStat.get('throttled_usec') ?? 0) / 1e6;
-    }
-    const memMax = readOptional(join(v2dir, 'memory.max'))?.trim();
-    if (memMax && memMax !== 'max') stats.memoryLimitBytes = Number(memMax);
-    return stats;
-  }
+  if (v2dir) return () => readV2(v2dir);
 
   const cpuMount = ['cpu,cpuacct', 'cpu']
     .map((d) => join(fs, d))
     .find((d) => readOptional(join(d, 'cpu.cfs_period_us')) !== undefined);
   const memMount = join(fs, 'memory');
-  if (!cpuMount && readOptional(join(memMount, 'memory.limit_in_bytes')) === undefined) return null;
-  const stats: CgroupStats = { version: 1 };
+  if (!cpuMount && readOptional(join(memMount, 'memory.limit_in_bytes')) === undefined) return () => null;
   const cpuDir = cpuMount && locate(cpuMount, ownCgroupPath(procCgroup, 'cpu'), 'cpu.cfs_quota_us');
+  const memDir = locate(memMount, ownCgroupPath(procCgroup, 'memory'), 'memory.limit_in_bytes');
+  return () => readV1(cpuDir, memDir);
+}
+
+/** The limits under `root` as they are now. */
+export function readCgroupStats(root = '/'): CgroupStats | null {
+  return cgroupReader(root)();
+}
+
+function readV2(dir: string): CgroupStats {
+  const stats: CgroupStats = { version: 2 };
+  const cpuMax = readOptional(join(dir, 'cpu.max'));
+  if (cpuMax !== undefined) stats.cpuLimitCores = parseCpuMax(cpuMax);
+  const cpuStat = parseKeyValues(readOptional(join(dir, 'cpu.stat')) ?? '');
+  if (cpuStat.has('nr_periods')) {
+    stats.cpuPeriods = cpuStat.get('nr_periods');
+    stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');
+    stats.cpuThrottledSeconds = (cpuStat.get('throttled_usec') ?? 0) / 1e6;
+  }
+  const memMax = readOptional(join(dir, 'memory.max'))?.trim();
+  if (memMax && memMax !== 'max') stats.memoryLimitBytes = Number(memMax);
+  return stats;
+}
+
+function readV1(cpuDir: string | undefined, memDir: string | undefined): CgroupStats {
+  const stats: CgroupStats = { version: 1 };
   if (cpuDir) {
     const quota = Number(readOptional(join(cpuDir, 'cpu.cfs_quota_us')));
     const period = Number(readOptional(join(cpuDir, 'cpu.cfs_period_us')));
@@ -107,7 +120,6 @@ export function readCgroupStats(root = '/'): CgroupStats | null {
       stats.cpuThrottledSeconds = (cpuStat.get('throttled_time') ?? 0) / 1e9;
     }
   }
-  const memDir = locate(memMount, ownCgroupPath(procCgroup, 'memory'), 'memory.limit_in_bytes');
   const memLimit = memDir ? Number(readOptional(join(memDir, 'memory.limit_in_bytes'))) : NaN;
   if (memLimit > 0 && memLimit < V1_UNLIMITED) stats.memoryLimitBytes = memLimit;
   return stats;

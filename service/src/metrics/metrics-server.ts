@@ -1,21 +1,22 @@
 /**
- * The metrics listener, separate from the API like the ancestor's start_http_server(18000): a
- * scrape never queues behind predictions' connections, and the API port exposes no metrics.
+ * The metrics listener, on a port of its own (as prometheus_client's start_http_server): a scrape
+ * never queues behind predictions' connections, and the API port exposes no metrics.
  */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { errorBody } from '../http/errors.ts';
 
 export function createMetricsServer(registry: Registry): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'not_found', message: 'metrics are served at GET /metrics' } }));
+      res.end(errorBody('not_found', 'metrics are served at GET /metrics'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'Content-Type': 'application/json', Allow: 'GET, HEAD' });
-      res.end(JSON.stringify({ error: { code: 'method_not_allowed', message: 'use GET /metrics' } }));
+      res.end(errorBody('method_not_allowed', 'use GET /metrics'));
       return;
     }
     registry.metrics().then(
@@ -25,7 +26,7 @@ export function createMetricsServer(registry: Registry): Server {
       },
       (err: Error) => {
         res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'internal_error', message: err.message } }));
+        res.end(errorBody('internal_error', err.message));
       },
     );
   });

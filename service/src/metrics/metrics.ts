@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { CgroupStats } from './cgroup.ts';
 import { ClientIpLabels } from './client-ip-labels.ts';
+import { registerContainerMetrics } from './container.ts';
 import type { RequestRecord, Telemetry } from './telemetry.ts';
 
 /** From a cached 28x28 answer (~0.3 ms) to a large photo under overload (seconds). */
@@ -50,10 +51,14 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   const inflight = new Gauge({ name: 'mnist_inflight_requests', help: 'Requests being processed now.', registers });
   const received = new Counter({
     name: 'mnist_http_received_bytes_total',
-    help: 'Request body bytes received.',
+    help: 'Bytes received on API connections per request, request line and headers included.',
     registers,
   });
-  const sent = new Counter({ name: 'mnist_http_sent_bytes_total', help: 'Response body bytes sent.', registers });
+  const sent = new Counter({
+    name: 'mnist_http_sent_bytes_total',
+    help: 'Bytes sent on API connections per request, status line and headers included.',
+    registers,
+  });
   const clientRequests = new Counter({
     name: 'mnist_client_requests_total',
     help: `API requests by client address; beyond ${options.clientIpLimit} distinct addresses the rest count as "other".`,
@@ -65,7 +70,6 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     help: 'Run time of the last prediction request.',
     registers,
   });
-  // DESIGN.md named this ..._microseconds; Prometheus's base-unit rule (and promtool) want seconds.
   const timePerPixel = new Gauge({
     name: 'mnist_api_time_per_pixel_seconds',
     help: "Last prediction request's run time divided by its picture's pixel count.",
@@ -109,7 +113,7 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   });
   const rejected = new Counter({
     name: 'mnist_rejected_requests_total',
-    help: 'Requests refused, by reason (the error code): bad input, overload, protocol errors.',
+    help: 'Requests refused with a 4xx, by reason (the error code): bad input, overload, protocol errors, clients gone.',
     labelNames: ['reason'],
     registers,
   });
@@ -143,7 +147,7 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     },
   });
 
-  registerCgroupMetrics(options);
+  registerContainerMetrics(options.registry, options.readCgroup);
 
   return {
     requestStarted: () => inflight.inc(),
@@ -172,55 +176,4 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     },
     rejected: (reason) => rejected.inc({ reason }),
   };
-}
-
-/**
- * Container limits: each series exists only while the cgroup reports a value for it. Counters
- * mirror the kernel's own cumulative counters, so each scrape resets them to the kernel's value.
- */
-function registerCgroupMetrics(options: MetricsOptions): void {
-  const registers = [options.registry];
-  const gauge = (name: string, help: string, pick: (s: CgroupStats) => number | undefined) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      labelNames: ['cgroup'],
-      collect() {
-        this.reset();
-        const stats = options.readCgroup();
-        const v = stats && pick(stats);
-        if (stats && v !== undefined && v !== null) this.set({ cgroup: `v${stats.version}` }, v);
-      },
-    });
-  const counter = (name: string, help: string, pick: (s: CgroupStats) => number | undefined) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      labelNames: ['cgroup'],
-      collect() {
-        this.reset();
-        const stats = options.readCgroup();
-        const v = stats && pick(stats);
-        if (stats && v !== undefined && v !== null) this.inc({ cgroup: `v${stats.version}` }, v);
-      },
-    });
-  gauge(
-    'mnist_container_cpu_limit_cores',
-    'CPU limit of this container in cores (quota / period).',
-    (s) => s.cpuLimitCores,
-  );
-  gauge('mnist_container_memory_limit_bytes', 'Memory limit of this container.', (s) => s.memoryLimitBytes);
-  counter('mnist_container_cpu_periods_total', 'CFS enforcement periods elapsed.', (s) => s.cpuPeriods);
-  counter(
-    'mnist_container_cpu_throttled_periods_total',
-    'CFS periods in which the container was throttled.',
-    (s) => s.cpuThrottledPeriods,
-  );
-  counter(
-    'mnist_container_cpu_throttled_seconds_total',
-    'Time the container was throttled by its CPU limit.',
-    (s) => s.cpuThrottledSeconds,
-  );
 }

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Router from '@koa/router';
-import { route } from '../http/route.ts';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -30,25 +29,19 @@ export function registerDocs(router: Router, document: object): void {
     Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(join(dir, name)) }]),
   );
   const json = JSON.stringify(document);
-  router.get(
-    ...route('/openapi.json', (ctx) => {
-      ctx.type = 'application/json';
-      ctx.body = json;
-    }),
-  );
-  router.get(
-    ...route('/docs', (ctx) => {
-      ctx.type = 'text/html; charset=utf-8';
-      ctx.body = PAGE;
-    }),
-  );
-  router.get(
-    ...route('/docs/:asset', (ctx) => {
-      const asset = assets.get(ctx.params.asset ?? '');
-      if (!asset) return; // falls through to the 404 answer
-      ctx.type = asset.type;
-      ctx.set('Cache-Control', 'public, max-age=86400');
-      ctx.body = asset.body;
-    }),
-  );
+  router.get('/openapi.json', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = json;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = PAGE;
+  });
+  router.get('/docs/:asset', (ctx) => {
+    const asset = assets.get(ctx.params.asset ?? '');
+    if (!asset) return; // falls through to the 404 answer
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = asset.body;
+  });
 }

@@ -1,10 +1,31 @@
 /** The OpenAPI 3 description of the API, served at /openapi.json and rendered at /docs. */
-import { SUPPORTED_MEDIA_TYPES } from '../imaging/decode.ts';
+import { ERRORS, type ErrorCode } from '../http/errors.ts';
+import { SUPPORTED_MEDIA_TYPES } from '../imaging/header.ts';
 
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
+/** The catalogue's errors by status, each status described by its codes and when they happen. */
+function errorResponses(codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => [
+      String(status),
+      {
+        description: group.map((code) => `\`${code}\`: ${ERRORS[code].when}`).join('; '),
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
+}
+
+/** What only a probe, the router or a gone client sees; everything else can answer /predict. */
+const NOT_FROM_PREDICT = new Set<ErrorCode>([
+  'starting',
+  'draining',
+  'not_found',
+  'not_implemented',
+  'client_closed_request',
+]);
+const PREDICT_ERRORS = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => !NOT_FROM_PREDICT.has(code));
 
 const binaryImage = { schema: { type: 'string', format: 'binary' } };
 
@@ -55,17 +76,7 @@ export function openApiDocument(version: string) {
               description: 'The digit, its probability and all ten probabilities',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Prediction' } } },
             },
-            '400': error('Missing or empty file, invalid JSON, wrong pixel count or values, malformed HTTP'),
-            '408': error('The whole request did not arrive within REQUEST_TIMEOUT_MS (a trickled upload)'),
-            '411': error('A multipart upload without Content-Length'),
-            '413': error(
-              'Body larger than MAX_BODY_BYTES, or image larger than MAX_IMAGE_PIXELS (checked from its header)',
-            ),
-            '415': error('Content-Type or image format not supported'),
-            '422': error('The bytes do not decode as the image they claim to be, or the picture is blank'),
-            '431': error('Request headers larger than 16 KiB'),
-            '429': error('The inference queue is full; retry after the Retry-After header'),
-            '500': error('Unexpected server failure'),
+            ...errorResponses(PREDICT_ERRORS),
           },
         },
       },
@@ -73,7 +84,7 @@ export function openApiDocument(version: string) {
       '/readyz': {
         get: {
           summary: 'Readiness: model loaded and warmed, not shutting down',
-          responses: { '200': { description: 'ready' }, '503': error('starting or draining') },
+          responses: { '200': { description: 'ready' }, ...errorResponses(['starting', 'draining']) },
         },
       },
       '/model': {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AbandonedError, Batcher, QueueFullError } from '../../src/engine/batcher.ts';
+import { ClientGoneError, Batcher, QueueFullError } from '../../src/engine/batcher.ts';
 import { toPrediction, type Prediction } from '../../src/engine/engine.ts';
 
 /** An engine that answers input[0] as the digit and records each batch's size. */
@@ -18,15 +18,15 @@ function recordingEngine(failOn?: number) {
 
 const input = (digit: number) => Float32Array.of(digit);
 
-/** A caller that can give up, as the request context is for a client that disconnects. */
+/** A caller whose client can leave, as the request context is for a client that disconnects. */
 function caller() {
   let gone = false;
-  let abandon: (() => void) | undefined;
+  let dropInput: (() => void) | undefined;
   return {
-    onGiveUp: (callback: () => void) => (gone ? callback() : void (abandon = callback)),
-    giveUp() {
+    onClientGone: (callback: () => void) => (gone ? callback() : void (dropInput = callback)),
+    leave() {
       gone = true;
-      abandon?.();
+      dropInput?.();
     },
   };
 }
@@ -92,16 +92,16 @@ describe('micro-batching', () => {
     assert.deepEqual(engine.batches, [1, 1, 1]);
   });
 
-  it('takes an abandoned input out of the queue at once, and never infers it', async () => {
+  it('takes an input whose client is gone out of the queue at once, and never infers it', async () => {
     const engine = recordingEngine();
     const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 30, maxQueue: 3 });
     const gone = caller();
     const kept = batcher.predict(input(1));
-    const abandoned = batcher.predict(input(2), gone.onGiveUp);
-    const alsoKept = batcher.predict(input(3), caller().onGiveUp);
+    const dropped = batcher.predict(input(2), gone.onClientGone);
+    const alsoKept = batcher.predict(input(3), caller().onClientGone);
     assert.equal(batcher.depth, 3);
-    gone.giveUp();
-    await assert.rejects(abandoned, AbandonedError);
+    gone.leave();
+    await assert.rejects(dropped, ClientGoneError);
     assert.equal(batcher.depth, 2, 'its place in the queue is free again');
     const answers = await Promise.all([kept, alsoKept, batcher.predict(input(4))]);
     assert.deepEqual(engine.batches, [3]);
@@ -109,7 +109,7 @@ describe('micro-batching', () => {
       answers.map((a) => a.prediction.digit),
       [1, 3, 4],
     );
-    await assert.rejects(batcher.predict(input(5), gone.onGiveUp), AbandonedError, 'already gone: never queued');
+    await assert.rejects(batcher.predict(input(5), gone.onClientGone), ClientGoneError, 'already gone: never queued');
     assert.equal(batcher.depth, 0);
   });
 });

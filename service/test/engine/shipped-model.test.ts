@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEngine, type Engine } from '../../src/engine/engine.ts';
 import { DEFAULT_MODEL_DIR } from '../../src/engine/model-card.ts';
-import { bytesToModelInput } from '../../src/imaging/mnist-input.ts';
-import { digits } from '../helpers.ts';
+import { scaleToUnit } from '../../src/mnist.ts';
+import { digits } from '../../../devkit/testing.ts';
 
 describe('the shipped model', () => {
   let engine: Engine;
@@ -28,7 +28,7 @@ describe('the shipped model', () => {
 
   it('classifies known MNIST test digits correctly', () => {
     const known = digits(20);
-    const answers = engine.predict(known.map((d) => bytesToModelInput(d.pixels)));
+    const answers = engine.predict(known.map((d) => scaleToUnit(d.pixels)));
     assert.deepEqual(
       answers.map((a) => a.digit),
       known.map((d) => d.label),
@@ -40,7 +40,7 @@ describe('the shipped model', () => {
   });
 
   it('leaks no tensors over thousands of predictions of every batch size', () => {
-    const inputs = digits(64).map((d) => bytesToModelInput(d.pixels));
+    const inputs = digits(64).map((d) => scaleToUnit(d.pixels));
     engine.predict(inputs.slice(0, 1));
     const baseline = engine.liveTensors();
     for (let i = 0; i < 2000; i++) engine.predict(inputs.slice(0, 1 + (i % 64)));

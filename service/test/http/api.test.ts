@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeRgba } from '../../src/imaging/encode.ts';
-import { bytesToModelInput } from '../../src/imaging/mnist-input.ts';
-import { seededRandom } from '../../training/random.ts';
-import { pngBomb } from '../../../scripts/lib/raw-png.ts';
+import { encodeRgba } from '../../../devkit/encode.ts';
+import { scaleToUnit } from '../../src/mnist.ts';
+import { seededRandom } from '../../../devkit/random.ts';
+import { pngBomb } from '../../../devkit/raw-png.ts';
 import {
   digits,
   encodeDigit,
@@ -12,7 +12,7 @@ import {
   startTestReplica,
   unusualPngs,
   type Digit,
-} from '../helpers.ts';
+} from '../../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 let replica: Replica;
@@ -92,7 +92,7 @@ describe('the inference API over real HTTP', () => {
     await replica.stop();
   });
 
-  it("answers the ancestor's curl -F file=@digit.png upload with the digit", async () => {
+  it('answers a curl -F file=@digit.png upload with the digit', async () => {
     const [d] = digits(1, 0);
     const res = await fetch(`${replica.url}/predict`, {
       method: 'POST',
@@ -124,7 +124,7 @@ describe('the inference API over real HTTP', () => {
 
   it('classifies JSON pixels given as 0..255 or as 0..1', async () => {
     const [d] = digits(1, 21);
-    for (const pixels of [[...d!.pixels], [...bytesToModelInput(d!.pixels)]]) {
+    for (const pixels of [[...d!.pixels], [...scaleToUnit(d!.pixels)]]) {
       const res = await fetch(`${replica.url}/predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -153,7 +153,7 @@ describe('the inference API over real HTTP', () => {
 
   it('classifies 500 real MNIST test digits sent as PNG as accurately as the model does on the raw data', async () => {
     const items = digits(500, 1000);
-    const direct = replica.engine.predict(items.map((d) => bytesToModelInput(d.pixels)));
+    const direct = replica.engine.predict(items.map((d) => scaleToUnit(d.pixels)));
     const modelAccuracy = direct.filter((p, i) => p.digit === items[i]!.label).length / items.length;
     const httpAccuracy = await accuracy(items, async (d) => ({
       bytes: await encodeDigit(d.pixels),

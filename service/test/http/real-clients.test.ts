@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { digits, encodeDigit, startTestReplica } from '../helpers.ts';
+import { digits, encodeDigit, startTestReplica } from '../../../devkit/testing.ts';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeRgba } from '../../src/imaging/encode.ts';
-import { spawnReplica } from '../../../scripts/lib/replica-process.ts';
-import { digits } from '../helpers.ts';
+import { encodeRgba } from '../../../devkit/encode.ts';
+import { spawnReplica } from '../../../devkit/replica-process.ts';
+import { digits } from '../../../devkit/testing.ts';
 
 /** A 1000x1000 photo-sized JPEG of a digit: each takes tens of milliseconds to decode. */
 async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeToGrey, ImageError, readHeader } from '../../src/imaging/decode.ts';
-import { encodeGrey } from '../../src/imaging/encode.ts';
-import { pngBomb, rawPng } from '../../../scripts/lib/raw-png.ts';
+import { decodeToGrey } from '../../src/imaging/decode.ts';
+import { ImageError, readHeader } from '../../src/imaging/header.ts';
+import { encodeGrey } from '../../../devkit/encode.ts';
+import { pngBomb, rawPng } from '../../../devkit/raw-png.ts';
 
 const LIMIT = 4096 * 4096;
 

@@ -93,7 +93,7 @@ describe('cgroup readers', () => {
       writeFileSync(join(group, 'cpu.cfs_quota_us'), '50000');
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), 'print-cgroup.ts')],
+        ['--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), '../support/print-cgroup.ts')],
         {
           stdio: ['pipe', 'pipe', 'inherit'],
         },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { digits, encodeDigit, mapConcurrent, multipart, sample, startTestReplica } from '../helpers.ts';
+import { digits, encodeDigit, mapConcurrent, multipart, sample, startTestReplica } from '../../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { rawPng } from '../../../scripts/lib/raw-png.ts';
-import { ImageError } from '../../src/imaging/decode.ts';
-import { imageToModelInput } from '../../src/imaging/model-input.ts';
-import { encodeDigit, digits } from '../helpers.ts';
+import { rawPng } from '../../../devkit/raw-png.ts';
+import { ImageError } from '../../src/imaging/header.ts';
+import { imageToModelInput } from '../../src/imaging/to-model-input.ts';
+import { encodeDigit, digits } from '../../../devkit/testing.ts';
 
 const LIMIT = 1024 * 1024;
 

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pngBomb } from '../../../scripts/lib/raw-png.ts';
-import { spawnReplica, type ReplicaProcess } from '../../../scripts/lib/replica-process.ts';
-import { digits, encodeDigit, multipart, sample, unusualPngs } from '../helpers.ts';
-import { jpegDeclaring, jpegWithSecondFrame, tiffWithSecondPage } from './hostile-files.ts';
-import { rawExchange } from './raw-http.ts';
+import { pngBomb } from '../../../devkit/raw-png.ts';
+import { spawnReplica, type ReplicaProcess } from '../../../devkit/replica-process.ts';
+import { digits, encodeDigit, multipart, sample, unusualPngs } from '../../../devkit/testing.ts';
+import { jpegDeclaring, jpegWithSecondFrame, tiffWithSecondPage } from '../support/hostile-files.ts';
+import { rawExchange } from '../support/raw-http.ts';
 
 const MiB = 1024 * 1024;
 /**

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runLoad } from '../../../scripts/load/driver.ts';
-import { mnistDigits } from '../../../scripts/load/payloads.ts';
-import { digits, encodeDigit, mapConcurrent, sample, startTestReplica } from '../helpers.ts';
+import { runLoad } from '../../../devkit/loadgen/driver.ts';
+import { mnistDigits } from '../../../devkit/loadgen/payloads.ts';
+import { digits, encodeDigit, mapConcurrent, sample, startTestReplica } from '../../../devkit/testing.ts';
 
 describe('under overload and many requests', () => {
   it('sheds with 429, Retry-After and a JSON error once the queue is full, then recovers by itself', async () => {

@@ -1,0 +1,61 @@
+/**
+ * What an image is, from its first bytes (image-size): the format and the declared dimensions,
+ * so that a small file declaring a huge canvas is refused before any decoder allocates for it.
+ */
+import { imageSize } from 'image-size';
+
+/** Formats jimp decodes, by image-size's type name. */
+const SUPPORTED: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  bmp: 'image/bmp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+};
+export const SUPPORTED_MEDIA_TYPES = Object.values(SUPPORTED);
+
+export type ImageErrorCode =
+  'unsupported_image_format' | 'image_too_large' | 'undecodable_image' | 'empty_image' | 'blank_image';
+
+export class ImageError extends Error {
+  constructor(
+    readonly code: ImageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageError';
+  }
+}
+
+export interface ImageHeader {
+  mediaType: string;
+  width: number;
+  height: number;
+}
+
+/** Identifies the format from the bytes themselves (never from a name or a claimed type). */
+export function readHeader(bytes: Uint8Array, maxPixels: number): ImageHeader {
+  if (bytes.length === 0) throw new ImageError('empty_image', 'the image is empty (0 bytes)');
+  let size: ReturnType<typeof imageSize>;
+  try {
+    size = imageSize(bytes);
+  } catch {
+    throw new ImageError('undecodable_image', 'the bytes are not an image in a format this service knows');
+  }
+  const mediaType = SUPPORTED[size.type ?? ''];
+  if (!mediaType) {
+    throw new ImageError(
+      'unsupported_image_format',
+      `${size.type} images are not supported; send ${SUPPORTED_MEDIA_TYPES.join(', ')}`,
+    );
+  }
+  const { width, height } = size;
+  if (!(width > 0 && height > 0)) throw new ImageError('undecodable_image', 'the image header declares no pixels');
+  if (width * height > maxPixels) {
+    throw new ImageError(
+      'image_too_large',
+      `the image declares ${width}x${height} pixels, more than the limit of ${maxPixels} pixels`,
+    );
+  }
+  return { mediaType, width, height };
+}

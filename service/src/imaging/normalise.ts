@@ -1,0 +1,253 @@
+/**
+ * Turns any greyscale digit picture into the model's input the way MNIST itself was made
+ * (LeCun et al.): ink as white on black, cropped to the digit, scaled to fit a 20x20 box keeping
+ * its aspect ratio, and placed in a 28x28 field so that its centre of mass sits at the centre.
+ * Every step is a pure function of its input so it can be tested without a server.
+ */
+import { greyImage, type GreyImage } from './grey-image.ts';
+import { MNIST_PIXELS, MNIST_SIDE } from '../mnist.ts';
+
+/** Side of the box MNIST fitted each digit into. */
+export const DIGIT_BOX = 20;
+/** MNIST's centres of mass average (14.0, 14.0) in pixel-index coordinates. */
+const CENTRE = 14;
+/** MNIST strokes are about 2.5 px wide in the 20 px box; thinner input strokes are thickened. */
+const TARGET_STROKE = 2.5;
+/** Longest side at which strokes are measured and thickened (8x the final box). */
+const WORKING_SIZE = 8 * DIGIT_BOX;
+
+function borderValues(img: GreyImage): number[] {
+  const { width: w, height: h, data } = img;
+  const values: number[] = [];
+  for (let x = 0; x < w; x++) values.push(data[x]!, data[(h - 1) * w + x]!);
+  for (let y = 1; y < h - 1; y++) values.push(data[y * w]!, data[y * w + w - 1]!);
+  return values;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/**
+ * Makes the ink white on black and the background exactly 0: the border's median tells the
+ * paper's colour (a dark digit on white paper is the common real-world case), the paper level
+ * is subtracted and the ink stretched to 255, and what remains of the background's noise (JPEG
+ * ringing, paper texture), measured on the border, is cut to 0. A clean image (MNIST, a drawing
+ * app) has a noiseless border, so nothing of its faint anti-aliased edges is lost.
+ */
+export function toInkOnBlack(img: GreyImage): GreyImage {
+  const paper = quantile(borderValues(img), 0.5);
+  const invert = paper > 127.5;
+  const ink = new Float32Array(img.data.length);
+  let peak = 0;
+  for (let i = 0; i < ink.length; i++) {
+    const v = invert ? paper - img.data[i]! : img.data[i]! - paper;
+    ink[i] = v > 0 ? v : 0;
+    if (ink[i]! > peak) peak = ink[i]!;
+  }
+  if (peak === 0) return greyImage(img.width, img.height, ink);
+  const scale = 255 / peak;
+  for (let i = 0; i < ink.length; i++) ink[i]! *= scale;
+  const stretched = greyImage(img.width, img.height, ink);
+  // The 90th percentile ignores a digit that touches the border in a few places.
+  const noise = quantile(borderValues(stretched), 0.9);
+  if (noise > 0) {
+    const floor = Math.min(2 * noise, 128);
+    for (let i = 0; i < ink.length; i++) ink[i] = ink[i]! <= floor ? 0 : ((ink[i]! - floor) * 255) / (255 - floor);
+  }
+  return stretched;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The smallest box holding every non-zero pixel; null for an empty (all-background) image. */
+export function boundingBox(img: GreyImage): Box | null {
+  let x0 = img.width;
+  let y0 = img.height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      if (img.data[y * img.width + x]! > 0) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+export function crop(img: GreyImage, box: Box): GreyImage {
+  const out = new Float32Array(box.width * box.height);
+  for (let y = 0; y < box.height; y++) {
+    const start = (box.y + y) * img.width + box.x;
+    out.set(img.data.subarray(start, start + box.width), y * box.width);
+  }
+  return greyImage(box.width, box.height, out);
+}
+
+/**
+ * Mean stroke width in pixels, estimated as 2 * ink area / ink perimeter (exact for a long
+ * band). Ink is what is above half intensity.
+ */
+export function strokeWidth(img: GreyImage): number {
+  const { width: w, height: h, data } = img;
+  const inked = (x: number, y: number) => x >= 0 && y >= 0 && x < w && y < h && data[y * w + x]! > 127.5;
+  let area = 0;
+  let perimeter = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!inked(x, y)) continue;
+      area++;
+      perimeter += +!inked(x - 1, y) + +!inked(x + 1, y) + +!inked(x, y - 1) + +!inked(x, y + 1);
+    }
+  }
+  return perimeter === 0 ? 0 : (2 * area) / perimeter;
+}
+
+/** The image inside a zero border of `margin` pixels. */
+export function padded(img: GreyImage, margin: number): GreyImage {
+  const out = greyImage(img.width + 2 * margin, img.height + 2 * margin);
+  for (let y = 0; y < img.height; y++) {
+    out.data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + margin) * out.width + margin);
+  }
+  return out;
+}
+
+/**
+ * Maximum over a sliding window of 2r+1 values (outside counts as 0), in O(n) whatever r is
+ * (van Herk / Gil-Werman): a picture with an extreme aspect ratio asks for a huge radius, and a
+ * naive window would cost n * r.
+ */
+export function runningMax(line: Float32Array, r: number): Float32Array {
+  const n = line.length;
+  const k = 2 * r + 1;
+  const m = n + 2 * r;
+  const at = (j: number) => (j >= r && j < r + n ? line[j - r]! : 0);
+  const prefix = new Float32Array(m);
+  const suffix = new Float32Array(m);
+  for (let j = 0; j < m; j++) prefix[j] = j % k === 0 ? at(j) : Math.max(prefix[j - 1]!, at(j));
+  for (let j = m - 1; j >= 0; j--) suffix[j] = j % k === k - 1 || j === m - 1 ? at(j) : Math.max(suffix[j + 1]!, at(j));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.max(suffix[i]!, prefix[i + 2 * r]!);
+  return out;
+}
+
+/** Grey dilation with a (2r+1)-pixel square: a running maximum along rows, then columns. */
+export function dilate(img: GreyImage, radius: number): GreyImage {
+  if (radius < 1) return img;
+  const { width: w, height: h } = img;
+  const rows = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) rows.set(runningMax(img.data.subarray(y * w, (y + 1) * w), radius), y * w);
+  const out = new Float32Array(w * h);
+  const column = new Float32Array(h);
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) column[y] = rows[y * w + x]!;
+    const max = runningMax(column, radius);
+    for (let y = 0; y < h; y++) out[y * w + x] = max[y]!;
+  }
+  return greyImage(w, h, out);
+}
+
+/**
+ * Area-averaging resample: each output pixel is the mean of the source area it covers, which
+ * anti-aliases a large photo down to 20 px the way MNIST's scanner images were reduced.
+ */
+export function resizeArea(img: GreyImage, width: number, height: number): GreyImage {
+  const out = new Float32Array(width * height);
+  const sx = img.width / width;
+  const sy = img.height / height;
+  for (let oy = 0; oy < height; oy++) {
+    const y0 = oy * sy;
+    const y1 = y0 + sy;
+    for (let ox = 0; ox < width; ox++) {
+      const x0 = ox * sx;
+      const x1 = x0 + sx;
+      let sum = 0;
+      for (let y = Math.floor(y0); y < Math.min(Math.ceil(y1), img.height); y++) {
+        const wy = Math.min(y + 1, y1) - Math.max(y, y0);
+        for (let x = Math.floor(x0); x < Math.min(Math.ceil(x1), img.width); x++) {
+          const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+          sum += img.data[y * img.width + x]! * wx * wy;
+        }
+      }
+      out[oy * width + ox] = sum / (sx * sy);
+    }
+  }
+  return greyImage(width, height, out);
+}
+
+export function centreOfMass(img: GreyImage): { x: number; y: number } {
+  let mass = 0;
+  let mx = 0;
+  let my = 0;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const v = img.data[y * img.width + x]!;
+      mass += v;
+      mx += v * x;
+      my += v * y;
+    }
+  }
+  return mass === 0 ? { x: (img.width - 1) / 2, y: (img.height - 1) / 2 } : { x: mx / mass, y: my / mass };
+}
+
+/**
+ * Pastes the digit into a 28x28 field, shifted by whole pixels so its centre of mass lands on
+ * MNIST's centre, but never so far that part of it leaves the field.
+ */
+export function placeByCentreOfMass(digit: GreyImage): GreyImage {
+  const com = centreOfMass(digit);
+  const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+  const left = clamp(Math.round(CENTRE - com.x), 0, MNIST_SIDE - digit.width);
+  const top = clamp(Math.round(CENTRE - com.y), 0, MNIST_SIDE - digit.height);
+  const out = new Float32Array(MNIST_PIXELS);
+  for (let y = 0; y < digit.height; y++) {
+    for (let x = 0; x < digit.width; x++) out[(top + y) * MNIST_SIDE + left + x] = digit.data[y * digit.width + x]!;
+  }
+  return greyImage(MNIST_SIDE, MNIST_SIDE, out);
+}
+
+/**
+ * The whole pipeline. Returns 784 intensities 0..255 (an empty picture gives all zeros; the
+ * caller decides whether that is an error).
+ */
+export function normaliseDigit(img: GreyImage): GreyImage {
+  const ink = toInkOnBlack(img);
+  const box = boundingBox(ink);
+  if (!box) return greyImage(MNIST_SIDE, MNIST_SIDE);
+  // A large crop is first reduced to a working size, so that thickening below costs the same
+  // whatever the picture's size or aspect ratio.
+  let digit = stretched(fitWithin(crop(ink, box), WORKING_SIZE));
+  // A thin pen on a large canvas would shrink to a faint hairline: thicken it so that after the
+  // final scaling it is as wide as MNIST's strokes (the box grows by the same margin).
+  const scale = DIGIT_BOX / Math.max(digit.width, digit.height);
+  const radius = Math.floor((TARGET_STROKE / scale - strokeWidth(digit)) / 2);
+  if (scale < 1 && radius >= 1) digit = dilate(padded(digit, radius), radius);
+  return placeByCentreOfMass(stretched(fitWithin(digit, DIGIT_BOX, true)));
+}
+
+/** Area-resamples so the longer side is `side` (aspect ratio kept); smaller ones grow only if asked. */
+function fitWithin(img: GreyImage, side: number, grow = false): GreyImage {
+  const scale = side / Math.max(img.width, img.height);
+  if (scale >= 1 && !grow) return img;
+  const width = Math.max(1, Math.round(img.width * scale));
+  const height = Math.max(1, Math.round(img.height * scale));
+  return width === img.width && height === img.height ? img : resizeArea(img, width, height);
+}
+
+/** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink). */
+function stretched(img: GreyImage): GreyImage {
+  let peak = 0;
+  for (const v of img.data) if (v > peak) peak = v;
+  if (peak > 0 && peak < 255) for (let i = 0; i < img.data.length; i++) img.data[i]! *= 255 / peak;
+  return img;
+}

@@ -1,0 +1,15 @@
+/**
+ * The service's public entry: what the training code, the development kit, the scripts and the
+ * system tests may use. Everything else under service/src is internal to the service.
+ */
+export { configSchema, parseConfig, ConfigError, type Config } from './config.ts';
+export { startReplica, type Replica } from './replica.ts';
+export { createPipeline, type Pipeline } from './pipeline.ts';
+export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
+export { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS, MNIST_SIDE, scaleToUnit } from './mnist.ts';
+export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
+export { DEFAULT_MODEL_DIR, readModelCard } from './engine/model-card.ts';
+export { loadModel, modelSaver } from './engine/model-files.ts';
+export { ERRORS, type ErrorCode } from './http/errors.ts';
+export { createMetrics } from './metrics/metrics.ts';
+export { openApiDocument } from './routes/openapi.ts';

@@ -1,0 +1,119 @@
+/**
+ * The composition root: builds a whole replica from a validated config (the pipeline, metrics,
+ * the app and both listeners) and gives back what stops it. main.ts runs it as a process; tests
+ * run it in-process on ephemeral ports.
+ */
+import { createServer, type Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createApp, type Readiness } from './app.ts';
+import type { Config } from './config.ts';
+import type { Batcher } from './engine/batcher.ts';
+import type { Engine } from './engine/engine.ts';
+import { clientErrorHandler } from './http/client-error.ts';
+import { closeGracefully, listen } from './lifecycle.ts';
+import { cgroupReader } from './metrics/cgroup.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { createMetricsServer } from './metrics/metrics-server.ts';
+import { createPipeline } from './pipeline.ts';
+import { serviceVersion } from './version.ts';
+
+export interface Replica {
+  engine: Engine;
+  batcher: Batcher;
+  registry: Registry;
+  readiness: Readiness;
+  api: Server;
+  metrics: Server;
+  apiPort: number;
+  metricsPort: number;
+  logger: Logger;
+  /** Fails readiness, drains in-flight requests (bounded), closes both listeners. */
+  stop(): Promise<boolean>;
+}
+
+export async function startReplica(
+  config: Config,
+  logger: Logger = pino({ level: config.LOG_LEVEL }),
+): Promise<Replica> {
+  const readiness: Readiness = { ready: false, draining: false };
+  const registry = new Registry();
+  registry.setDefaultLabels({ replica: config.REPLICA });
+  // Telemetry describes the engine, so it is made after the pipeline; the batcher reports its
+  // first batch only once requests arrive, by which time telemetry exists.
+  const { engine, batcher, decoder, close } = await createPipeline(config, (size, seconds) =>
+    telemetry.inferred(seconds, size),
+  );
+  const telemetry = createMetrics({
+    registry,
+    clientIpLimit: config.CLIENT_IP_LABEL_LIMIT,
+    model: { name: engine.card.name, version: engine.card.version, backend: engine.backend },
+    build: { version: serviceVersion },
+    readCgroup: cgroupReader(),
+    liveTensors: engine.liveTensors,
+    queueDepth: () => batcher.depth,
+  });
+  const app = createApp({
+    logger,
+    telemetry,
+    batcher,
+    decoder,
+    card: engine.card,
+    backend: engine.backend,
+    replica: config.REPLICA,
+    readiness,
+    limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxImagePixels: config.MAX_IMAGE_PIXELS },
+    trustProxy: config.TRUST_PROXY,
+    serviceVersion,
+  });
+
+  // Without a short check interval, Node looks for requests past requestTimeout only every 30 s.
+  const api = createServer({ connectionsCheckingInterval: 1000 }, app.callback());
+  api.on(
+    'clientError',
+    clientErrorHandler((code) => {
+      telemetry.rejected(code);
+      logger.info({ error_code: code }, 'request refused by the HTTP parser');
+    }),
+  );
+  // Deliberate timeouts: slow-loris uploads are cut off, idle keep-alive sockets do not pile up.
+  api.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  api.headersTimeout = Math.min(10_000, config.REQUEST_TIMEOUT_MS);
+  api.requestTimeout = config.REQUEST_TIMEOUT_MS;
+  api.maxHeadersCount = 100;
+  const metrics = createMetricsServer(registry);
+  const [apiAddress, metricsAddress] = await Promise.all([
+    listen(api, config.PORT, config.HOST),
+    listen(metrics, config.METRICS_PORT, config.HOST),
+  ]);
+  readiness.ready = true;
+  logger.info(
+    {
+      replica: config.REPLICA,
+      port: apiAddress.port,
+      metrics_port: metricsAddress.port,
+      backend: engine.backend,
+      model: engine.card.version,
+    },
+    'replica ready',
+  );
+
+  return {
+    engine,
+    batcher,
+    registry,
+    readiness,
+    api,
+    metrics,
+    apiPort: apiAddress.port,
+    metricsPort: metricsAddress.port,
+    logger,
+    async stop() {
+      readiness.draining = true;
+      const drained = await closeGracefully(api, config.SHUTDOWN_TIMEOUT_MS);
+      await closeGracefully(metrics, 1000);
+      await close();
+      return drained;
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Tier 2: the real compose stack on a real Docker engine. Builds the service image, starts the
+ * cluster, sends real digits to both replicas through the host ports, and checks through
+ * Prometheus's HTTP API that both are scraped, labelled and limited to one CPU; stops one replica
+ * and brings it back; tears everything down. Needs `docker compose` and the images (real or the
+ * stand-ins of scripts/ci/standin-images.sh).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { queriesOf } from '../../grafana/src/builder.ts';
+import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
+import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
+import { byReplica, compose, health, predict, query, REPLICAS, run, startStack, stopStack, waitFor } from './stack.ts';
+
+/** Every datasource reference in a dashboard: objects with a `datasource` field. */
+function datasourceUids(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => datasourceUids(n, out));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'datasource' && value && typeof value === 'object' && 'uid' in value) out.push(String(value.uid));
+      else datasourceUids(value, out);
+    }
+  }
+  return out;
+}
+
+describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
+  let withGrafana = false;
+
+  before(async () => {
+    withGrafana = await startStack();
+  });
+
+  after(async () => {
+    await stopStack();
+  });
+
+  it('has every service healthy', async () => {
+    const states = await health();
+    for (const service of ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus'])
+      assert.equal(states[service], 'healthy', service);
+  });
+
+  it('answers real digits correctly on both replicas, each naming itself', async () => {
+    const sample = digits(20, 500);
+    const correct: Record<string, number> = {};
+    for (const replica of REPLICAS) {
+      correct[replica.name] = 0;
+      for (const d of sample) {
+        const answer = await predict(replica.api, await encodeDigit(d.pixels));
+        assert.equal(answer.replica, replica.name);
+        if (answer.digit === d.label) correct[replica.name]!++;
+      }
+    }
+    // The model's test accuracy is above 99%: at most one miss in twenty.
+    for (const replica of REPLICAS)
+      assert.ok(correct[replica.name]! >= 19, `${replica.name}: ${correct[replica.name]}/20`);
+  });
+
+  it('is scraped by Prometheus: both replicas and node-exporter up', async () => {
+    await waitFor('all targets up', 60, async () => {
+      const up = await query('up');
+      const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);
+      return ['mnist-1', 'mnist-2', 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
+    });
+  });
+
+  it("labels each replica's series with its replica name", async () => {
+    const counts = await waitFor('predictions counted per replica', 30, async () => {
+      const values = byReplica(
+        await query('sum by (replica) (mnist_http_requests_total{route="/predict",status="200"})'),
+      );
+      return values['mnist-1']! >= 20 && values['mnist-2']! >= 20 ? values : undefined;
+    });
+    assert.deepEqual(Object.keys(counts).sort(), ['mnist-1', 'mnist-2']);
+    const info = await query('mnist_model_info');
+    assert.deepEqual(info.map((r) => r.metric.replica).sort(), ['mnist-1', 'mnist-2']);
+  });
+
+  it('reports a CPU limit of 1 core read from inside each container', async () => {
+    const limits = byReplica(await query('mnist_container_cpu_limit_cores'));
+    assert.deepEqual(limits, { 'mnist-1': 1, 'mnist-2': 1 });
+  });
+
+  it('answers every dashboard query and every recording rule with data, per replica where the panel is', async () => {
+    // Good and bad requests on both replicas, so rates, ratios and rejections all have series.
+    const sample = digits(30, 700);
+    for (const replica of REPLICAS) {
+      for (const d of sample) await predict(replica.api, await encodeDigit(d.pixels));
+      await fetch(`${replica.api}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: 'not an image',
+      });
+    }
+    const rules = readdirSync('prometheus/rules').flatMap((file) =>
+      (
+        parseYaml(readFileSync(join('prometheus/rules', file), 'utf8')) as {
+          groups: { rules: { record?: string }[] }[];
+        }
+      ).groups
+        .flatMap((g) => g.rules)
+        .flatMap((r) => (r.record ? [{ name: `rule ${r.record}`, expr: r.record, perReplica: true }] : [])),
+    );
+    const panels = Object.values(DASHBOARDS).flatMap((spec) =>
+      queriesOf(spec).map(({ panel, query }) => ({
+        name: `${spec.uid} / ${panel.title}`,
+        expr: query.expr.replaceAll('$replica', '.*').replaceAll('$__rate_interval', '1m'),
+        perReplica: panel.perReplica === true,
+      })),
+    );
+    let empty: string[] = [];
+    await waitFor('every query to return data', 90, async () => {
+      empty = [];
+      for (const check of [...rules, ...panels]) {
+        const result = await query(check.expr);
+        const replicas = new Set(result.map((r) => r.metric.replica));
+        if (result.length === 0) empty.push(`${check.name}: no data`);
+        else if (check.perReplica && !(replicas.has('mnist-1') && replicas.has('mnist-2'))) {
+          empty.push(`${check.name}: only ${[...replicas].join(', ')}`);
+        }
+      }
+      return empty.length === 0 ? true : undefined;
+    }).catch(() => undefined);
+    assert.deepEqual(empty, [], 'queries without data after 90 s of trying');
+  });
+
+  it('drives both replicas with scripts/load.sh: Prometheus counts what the script sent; compare.sh sees both', async () => {
+    const total = async () => byReplica(await query('sum by (replica) (mnist_http_requests_total{route="/predict"})'));
+    const before = await total();
+    const { stdout } = await run('scripts/load.sh', [
+      ...REPLICAS.flatMap((r) => ['--target', r.api]),
+      ...['--requests', '400', '--weights', '70,30', '--bad', '0.1', '--concurrency', '8', '--quiet', '--json'],
+    ]);
+    const summary = lastJsonLine<{ targets: { requests: number; good_error_rate: number; accuracy: number }[] }>(
+      stdout,
+    );
+    const sent = { 'mnist-1': summary.targets[0]!.requests, 'mnist-2': summary.targets[1]!.requests };
+    assert.ok(sent['mnist-1'] > sent['mnist-2'] * 1.6, `70/30 skew: ${JSON.stringify(sent)}`);
+    for (const t of summary.targets) {
+      assert.equal(t.good_error_rate, 0);
+      assert.ok(t.accuracy >= 0.97, `accuracy ${t.accuracy}`);
+    }
+    await waitFor('Prometheus to count every request the script sent', 30, async () => {
+      const after = await total();
+      const counted = {
+        'mnist-1': after['mnist-1']! - before['mnist-1']!,
+        'mnist-2': after['mnist-2']! - before['mnist-2']!,
+      };
+      return counted['mnist-1'] === sent['mnist-1'] && counted['mnist-2'] === sent['mnist-2'] ? true : undefined;
+    });
+    const compared = await run('scripts/compare.sh', ['--window', '1m', '--json']);
+    const table = (
+      JSON.parse(compared.stdout) as { replicas: Record<string, { throughput_per_s: number; cpu_of_limit: number }> }
+    ).replicas;
+    for (const replica of ['mnist-1', 'mnist-2']) {
+      assert.ok(table[replica]!.throughput_per_s > 0, `${replica} throughput`);
+      assert.ok(table[replica]!.cpu_of_limit > 0, `${replica} CPU`);
+    }
+    assert.ok(table['mnist-1']!.throughput_per_s > table['mnist-2']!.throughput_per_s, 'the skew shows in Prometheus');
+  });
+
+  it('runs the load generator inside the cluster network with the `load` profile', async () => {
+    const out = await compose('--profile', 'load', 'run', '--rm', 'load', ...SMOKE_LOAD_ARGS);
+    const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(out);
+    assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
+  });
+
+  it('keeps serving on one replica while the other is stopped, and brings it back with compose start', async () => {
+    await compose('stop', 'mnist-2');
+    const [d] = digits(1, 42);
+    const png = await encodeDigit(d!.pixels);
+    assert.equal((await predict(REPLICAS[0].api, png)).digit, d!.label);
+    await assert.rejects(fetch(`${REPLICAS[1].api}/healthz`));
+    await waitFor('Prometheus to see mnist-2 down', 60, async () => {
+      const up = byReplica(await query('up{job="mnist"}'));
+      return up['mnist-2'] === 0 && up['mnist-1'] === 1 ? true : undefined;
+    });
+    await compose('start', 'mnist-2');
+    await waitFor('mnist-2 healthy again', 120, async () =>
+      (await health())['mnist-2'] === 'healthy' ? true : undefined,
+    );
+    assert.equal((await predict(REPLICAS[1].api, png)).replica, 'mnist-2');
+    await waitFor('Prometheus to see mnist-2 up', 60, async () =>
+      byReplica(await query('up{job="mnist"}'))['mnist-2'] === 1 ? true : undefined,
+    );
+  });
+
+  it('provisions Grafana: the datasource uid every dashboard uses exists', async () => {
+    const datasources = parseYaml(readFileSync('grafana/provisioning/datasources/prometheus.yml', 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
+    const uids = datasources.datasources.map((d) => d.uid);
+    const provider = parseYaml(readFileSync('grafana/provisioning/dashboards/provider.yml', 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    assert.equal(provider.providers[0]!.options.path, '/var/lib/grafana/dashboards');
+    for (const file of readdirSync('grafana/dashboards').filter((f) => f.endsWith('.json'))) {
+      const dashboard = JSON.parse(readFileSync(join('grafana/dashboards', file), 'utf8')) as unknown;
+      for (const uid of datasourceUids(dashboard)) {
+        assert.ok(uids.includes(uid) || uid.startsWith('$'), `${file} uses datasource uid ${uid}`);
+      }
+    }
+    if (withGrafana) {
+      const res = await fetch('http://127.0.0.1:3000/api/health');
+      assert.equal(res.status, 200);
+      const sources = (await (await fetch('http://127.0.0.1:3000/api/datasources/uid/prometheus')).json()) as {
+        uid: string;
+      };
+      assert.equal(sources.uid, 'prometheus');
+    }
+  });
+});

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { queriesOf } from '../../grafana/src/builder.ts';
+import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
+import { DASHBOARD_DIR, renderDashboards } from '../../grafana/src/generate.ts';
+import { freePort } from '../../devkit/free-port.ts';
+import { startTestReplica } from '../../devkit/testing.ts';
+import { metricNames } from './promql-names.ts';
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  description?: string;
+  datasource?: { type: string; uid: string };
+  gridPos: { x: number; y: number; w: number; h: number };
+  fieldConfig?: { defaults?: { unit?: string } };
+  targets?: { expr: string; datasource: { uid: string } }[];
+}
+
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; current?: { value: unknown } }[] };
+}
+
+const files = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json'));
+const dashboards = files.map((file) => ({
+  file,
+  json: JSON.parse(readFileSync(`${DASHBOARD_DIR}${file}`, 'utf8')) as Dashboard,
+}));
+const provisioned = (
+  parseYaml(readFileSync('grafana/provisioning/datasources/prometheus.yml', 'utf8')) as {
+    datasources: { uid: string }[];
+  }
+).datasources.map((d) => d.uid);
+
+/**
+ * The metric names a real scrape declares (# TYPE lines, so a series absent right now, like a
+ * memory limit on an unlimited host, still counts) and exposes, with histogram suffixes.
+ */
+function namesIn(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE ([A-Za-z_:][\w:]*) (\w+)/.exec(line);
+    if (type) {
+      const [, name, kind] = type;
+      names.add(name!);
+      if (kind === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name! + suffix);
+      if (kind === 'summary') for (const suffix of ['_sum', '_count']) names.add(name! + suffix);
+    }
+    const sample = /^([A-Za-z_:][\w:]*)/.exec(line);
+    if (sample) names.add(sample[1]!);
+  }
+  return names;
+}
+
+describe('Grafana dashboards', () => {
+  const known = new Set<string>(['up']);
+  let exporterChecked = false;
+
+  before(async () => {
+    const replica = await startTestReplica();
+    try {
+      // Histogram and confidence series appear once something has been observed.
+      await fetch(`${replica.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pixels: Array.from({ length: 784 }, (_, i) => (i % 28 > 10 && i % 28 < 16 ? 255 : 0)) }),
+      });
+      await fetch(`${replica.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+      for (const name of namesIn(await (await fetch(replica.metricsUrl)).text())) known.add(name);
+    } finally {
+      await replica.stop();
+    }
+    for (const file of readdirSync('prometheus/rules')) {
+      const rules = parseYaml(readFileSync(`prometheus/rules/${file}`, 'utf8')) as {
+        groups: { rules: { record?: string }[] }[];
+      };
+      for (const group of rules.groups) for (const rule of group.rules) if (rule.record) known.add(rule.record);
+    }
+    // node-exporter's names from a real one (Debian's prometheus-node-exporter), where installed.
+    const exporter = ['prometheus-node-exporter', 'node_exporter'].find(
+      (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
+    );
+    if (exporter) {
+      const port = await freePort();
+      const child = spawn(exporter, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+      try {
+        for (let i = 0; i < 50 && !exporterChecked; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+            (r) => r.text(),
+            () => '',
+          );
+          if (text.includes('node_cpu_seconds_total')) {
+            for (const name of namesIn(text)) known.add(name);
+            exporterChecked = true;
+          }
+        }
+      } finally {
+        child.kill();
+      }
+    }
+  });
+
+  it('are exactly what grafana/src generates (npm run dashboards)', () => {
+    const generated = renderDashboards();
+    assert.deepEqual(Object.keys(generated).sort(), files.sort());
+    for (const [file, text] of Object.entries(generated)) {
+      assert.equal(readFileSync(`${DASHBOARD_DIR}${file}`, 'utf8'), text, `${file} is stale: run npm run dashboards`);
+    }
+  });
+
+  for (const { file, json } of dashboards) {
+    describe(file, () => {
+      it('has the fields Grafana loads: uid, title, schemaVersion, panels, templating', () => {
+        assert.match(json.uid, /^[\w-]{1,40}$/);
+        assert.ok(json.title.length > 0, 'title');
+        assert.equal(typeof json.schemaVersion, 'number');
+        assert.ok(Array.isArray(json.panels) && json.panels.length > 0, 'panels');
+        assert.ok(Array.isArray(json.templating.list), 'templating');
+      });
+
+      it('has unique panel ids and panels that do not overlap on the 24-column grid', () => {
+        const ids = json.panels.map((p) => p.id);
+        assert.equal(new Set(ids).size, ids.length, 'duplicate panel id');
+        const boxes = json.panels.map((p) => ({ title: p.title, ...p.gridPos }));
+        for (const b of boxes)
+          assert.ok(b.x >= 0 && b.w > 0 && b.x + b.w <= 24 && b.h > 0, `${b.title} is off the grid`);
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) {
+            const [a, b] = [boxes[i]!, boxes[j]!];
+            const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+            assert.ok(!overlap, `"${a.title}" overlaps "${b.title}"`);
+          }
+        }
+      });
+
+      it('queries only the provisioned Prometheus datasource', () => {
+        const variable = json.templating.list.find((v) => v.name === 'datasource');
+        const resolve = (uid: string) => (uid === '${datasource}' ? String(variable?.current?.value) : uid);
+        for (const panel of json.panels.filter((p) => p.type !== 'row')) {
+          assert.ok(
+            provisioned.includes(resolve(panel.datasource!.uid)),
+            `${panel.title}: datasource ${panel.datasource!.uid}`,
+          );
+          for (const t of panel.targets ?? [])
+            assert.ok(provisioned.includes(resolve(t.datasource.uid)), `${panel.title}: target datasource`);
+        }
+      });
+
+      it('gives every panel a description and a unit', () => {
+        for (const panel of json.panels.filter((p) => p.type !== 'row')) {
+          assert.ok((panel.description ?? '').length > 20, `${panel.title} has no description`);
+          assert.ok(panel.fieldConfig?.defaults?.unit, `${panel.title} has no unit`);
+        }
+      });
+    });
+  }
+
+  it('use only metric names that the service, node-exporter or the recording rules expose', () => {
+    if (!exporterChecked) assert.ok(!process.env.CI, 'CI installs prometheus-node-exporter to check node_* names');
+    for (const spec of Object.values(DASHBOARDS)) {
+      for (const { panel, query } of queriesOf(spec)) {
+        for (const name of metricNames(query.expr)) {
+          if (name.startsWith('node_') && !exporterChecked) continue;
+          assert.ok(known.has(name), `${spec.uid} / ${panel.title}: unknown metric ${name}`);
+        }
+      }
+    }
+  });
+
+  it('reads metric names out of PromQL correctly', () => {
+    assert.deepEqual(
+      metricNames('sum by (replica, le) (rate(a_bucket{le="0.5",x=~"y"}[5m])) / on () group_left () max(b:c:d) > 1'),
+      ['a_bucket', 'b:c:d'],
+    );
+  });
+});

