@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
 import { mnistDigits, type Digit } from '../../devkit/loadgen/payloads.ts';
 import { imageToModelInput } from '../../service/src/index.ts';
-import { lastJsonLine, sample, SMOKE_LOAD_ARGS, startTestReplica } from '../../devkit/testing.ts';
+import { sample, SMOKE_LOAD_ARGS, startTestReplica } from '../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 const run = promisify(execFile);
@@ -78,12 +78,13 @@ describe('scripts/load.sh against two real replicas', () => {
     assert.equal(summary.total.accuracy, Number((expected / good).toFixed(4)));
   });
 
-  it('runs as a shell script: --json summary last, exit 0; exit 1 when good requests fail', async () => {
-    const { stdout } = await run('scripts/load.sh', [
+  it('runs as a shell script: --json prints only the JSON summary on stdout, exit 0; exit 1 when good requests fail', async () => {
+    const { stdout, stderr } = await run('scripts/load.sh', [
       ...replicas.flatMap((r) => ['--target', r.url]),
       ...SMOKE_LOAD_ARGS,
     ]);
-    const summary = lastJsonLine<{ total: { requests: number; ok: number } }>(stdout);
+    const summary = JSON.parse(stdout) as { total: { requests: number; ok: number } };
+    assert.match(stderr, /p50/, 'the table goes to stderr');
     assert.equal(summary.total.requests, 60);
     assert.equal(summary.total.ok, 60);
 

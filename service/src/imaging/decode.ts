@@ -10,8 +10,8 @@ import { decodeTiffFirstPage } from './tiff.ts';
 
 /**
  * RGBA pixels of a header-checked image. PNG, the hot path, goes straight to pngjs (synchronous,
- * about 25x cheaper than jimp's generic reader for a small digit); TIFF to its first page only;
- * the other formats go to jimp.
+ * and far cheaper than jimp's generic reader for a small digit: docs/decisions/pngjs-for-png.md);
+ * TIFF to its first page only; the other formats go to jimp.
  */
 async function decodeRgba(
   bytes: Uint8Array,

@@ -54,7 +54,9 @@ export function toInkOnBlack(img: GreyImage): GreyImage {
   const noise = quantile(borderValues(stretched), 0.9);
   if (noise > 0) {
     const floor = Math.min(2 * noise, 128);
-    for (let i = 0; i < ink.length; i++) ink[i] = ink[i]! <= floor ? 0 : ((ink[i]! - floor) * 255) / (255 - floor);
+    // `stretched` wraps `ink` itself: cutting the noise in place changes the image returned.
+    const data = stretched.data;
+    for (let i = 0; i < data.length; i++) data[i] = data[i]! <= floor ? 0 : ((data[i]! - floor) * 255) / (255 - floor);
   }
   return stretched;
 }
