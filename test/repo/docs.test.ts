@@ -86,13 +86,9 @@ describe('README and docs/', () => {
   });
 
   it('assume no reader saw the project history', () => {
-    const grep = spawnSync(
-      'git',
-      ['grep', '-nIiE', 'DESIGN\\.md|the ancestor', '--', '.', ':!test/repo/docs.test.ts'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    // Built from parts, so that this file does not match its own search.
+    const history = ['DESIGN', '\\.md|the ', 'ancestor'].join('');
+    const grep = spawnSync('git', ['grep', '-nIiE', history], { encoding: 'utf8' });
     assert.equal(grep.stdout, '');
   });
 });
