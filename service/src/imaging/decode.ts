@@ -1,38 +1,50 @@
 /**
- * Header-checked image bytes (header.ts) to greyscale pixels: PNG through pngjs, TIFF through the
- * guarded first-page reader, everything else through jimp.
+ * Header-checked image bytes (header.ts) to greyscale pixels, each format by the decoder that
+ * measured best for it (docs/decisions/image-decoders.md): small PNGs through pngjs, TIFF through
+ * the guarded first-page reader, BMP through jimp, everything else through sharp (libvips).
  */
 import { Jimp } from 'jimp';
 import { PNG } from 'pngjs';
+import sharp from 'sharp';
 import { rgbaToGrey, type GreyImage } from './grey-image.ts';
 import { ImageError, type ImageHeader } from './header.ts';
 import { decodeTiffFirstPage } from './tiff.ts';
 
+// Every upload is different: libvips's operation cache would only hold on to memory. One thread:
+// a replica has one CPU, and the decoding of a large picture already runs off the event loop.
+sharp.cache(false);
+sharp.concurrency(1);
+
+/** Above this many pixels a PNG decodes faster through libvips than through pngjs. */
+const PNGJS_MAX_PIXELS = 512 * 512;
+
+type Rgba = { width: number; height: number; data: Uint8Array };
+
 /**
- * RGBA pixels of a header-checked image. PNG, the hot path, goes straight to pngjs (synchronous,
- * and far cheaper than jimp's generic reader for a small digit: docs/decisions/pngjs-for-png.md);
- * TIFF to its first page only; the other formats go to jimp.
+ * RGBA pixels of a header-checked image, upright. A small PNG, the hot path, goes straight to
+ * pngjs (synchronous, and far cheaper than any decoder with a thread hop for a 28x28 digit).
  */
-async function decodeRgba(
-  bytes: Uint8Array,
-  header: ImageHeader,
-): Promise<{ width: number; height: number; data: Uint8Array }> {
+async function decodeRgba(bytes: Uint8Array, header: ImageHeader): Promise<Rgba> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (header.mediaType === 'image/png') return PNG.sync.read(buffer);
+  const pixels = header.width * header.height;
+  if (header.mediaType === 'image/png' && pixels <= PNGJS_MAX_PIXELS) return PNG.sync.read(buffer);
   if (header.mediaType === 'image/tiff') return decodeTiffFirstPage(buffer, header);
-  // jpeg-js sizes its buffers from the last frame header, not the first one the header check
-  // read: a 28x28 JPEG with a second frame header declaring 8000x8000 stalled for 6 s and took
-  // 1.2 GB. Its own resolution limit, set to what the header declared, refuses that at once.
-  // jpeg-js takes the limit in megapixels and multiplies it back by 1e6 in floating point, which
-  // can land just below an exact count (280x280): half a pixel of margin keeps every whole count
-  // at or under the header's on the right side, and every larger one still over it.
-  const jpeg = { maxResolutionInMP: (header.width * header.height + 0.5) / 1e6 };
-  return (await Jimp.fromBuffer(buffer, { 'image/jpeg': jpeg })).bitmap;
+  if (header.mediaType === 'image/bmp') return (await Jimp.fromBuffer(buffer)).bitmap;
+  // libvips's own pixel limit is set to what the header declared, so that a file whose later
+  // headers claim a larger canvas (a JPEG with a second frame header) is refused, not decoded.
+  // autoOrient() applies the EXIF orientation: a phone's sideways photo of a 7 is no 7 otherwise.
+  const { data, info } = await sharp(buffer, { limitInputPixels: pixels, failOn: 'error' })
+    .autoOrient()
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
 }
 
 /** Decodes a header-checked image into greyscale; throws ImageError('undecodable_image'). */
 export async function decodeToGrey(bytes: Uint8Array, header: ImageHeader): Promise<GreyImage> {
-  let image: { width: number; height: number; data: Uint8Array };
+  let image: Rgba;
   try {
     image = await decodeRgba(bytes, header);
   } catch (err) {

@@ -4,10 +4,11 @@
  */
 import { imageSize } from 'image-size';
 
-/** Formats jimp decodes, by image-size's type name. */
+/** The raster formats the service decodes, by image-size's type name. SVG is not one of them. */
 const SUPPORTED: Record<string, string> = {
   png: 'image/png',
   jpg: 'image/jpeg',
+  webp: 'image/webp',
   bmp: 'image/bmp',
   gif: 'image/gif',
   tiff: 'image/tiff',
