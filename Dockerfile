@@ -8,7 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY service/src service/src
-RUN npx tsc -p tsconfig.build.json
+COPY service/web service/web
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -33,6 +34,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist/service/src ./service/src
+COPY --from=build /app/dist/service/web ./service/web
 COPY service/model ./service/model
 USER node
 EXPOSE 8000 18000

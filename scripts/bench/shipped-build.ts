@@ -35,6 +35,9 @@ function imageNodeFlags(): string[] {
 export function buildService(): ShippedBuild {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The drawing page's script, where the compiled service looks for it (as in the image).
+  const web = ['-p', 'service/web', '--outDir', 'dist/service/web/build'];
+  execFileSync(process.execPath, [tsc, ...web], { cwd: ROOT, stdio: 'inherit' });
   // The image has package.json two levels above service/src (version.ts reads it); so does dist/.
   copyFileSync(`${ROOT}package.json`, `${ROOT}dist/package.json`);
   const src = `${ROOT}dist/service/src/`;

@@ -13,6 +13,7 @@ import { requestContext } from './http/request-context.ts';
 import type { Telemetry } from './metrics/telemetry.ts';
 import { registerDocs } from './routes/docs.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import { PAGE, registerPage } from './routes/page.ts';
 import { predictHandler } from './routes/predict.ts';
 import { MNIST_INPUT_SHAPE } from './mnist.ts';
 import { ApiError } from './http/errors.ts';
@@ -82,12 +83,20 @@ export function createApp(deps: AppDeps): Koa {
     };
   });
   router.get('/', (ctx: Context) => {
+    // A browser gets the drawing page; an API client (curl sends */*) the JSON index.
+    ctx.vary('Accept');
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = PAGE;
+      return;
+    }
     ctx.body = {
       service: 'mnist-cluster',
       replica: deps.replica,
       model: model,
       endpoints: {
-        'POST /predict': 'classify a digit (multipart field "file", image/* body, or JSON pixels)',
+        'GET / (Accept: text/html)': 'a page to draw a digit on and see what the model saw',
+        'POST /predict': 'classify a digit (multipart field "file", image/* body, or JSON pixels; ?explain=1)',
         'GET /healthz': 'liveness',
         'GET /readyz': 'readiness (503 until the model is warm, and while draining)',
         'GET /model': 'model card',
@@ -97,6 +106,7 @@ export function createApp(deps: AppDeps): Koa {
     };
   });
   registerDocs(router, openApiDocument(deps.serviceVersion));
+  registerPage(router);
 
   app.use(requestContext(deps));
   app.use(async (ctx, next) => {

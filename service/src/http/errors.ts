@@ -15,6 +15,7 @@ export const ERRORS = {
   invalid_json: { status: 400, when: 'the JSON body does not parse' },
   missing_pixels: { status: 400, when: 'the JSON body is not an object with a "pixels" array' },
   invalid_pixels: { status: 400, when: '"pixels" is not 784 numbers from 0 to 255' },
+  invalid_parameter: { status: 400, when: 'a query parameter has a value it does not take (explain=maybe)' },
   empty_image: { status: 400, when: 'the image bytes are empty' },
   not_found: { status: 404, when: 'no route matches the path' },
   method_not_allowed: { status: 405, when: 'the route exists but not for this method (the Allow header lists them)' },

@@ -218,14 +218,20 @@ export function placeByCentreOfMass(digit: GreyImage): GreyImage {
   return greyImage(MNIST_SIDE, MNIST_SIDE, out);
 }
 
+/** The normalised digit, and where it was found in the picture (null when there is no ink). */
+export interface NormalisedDigit {
+  digit: GreyImage;
+  crop: Box | null;
+}
+
 /**
  * The whole pipeline. Returns 784 intensities 0..255 (an empty picture gives all zeros; the
- * caller decides whether that is an error).
+ * caller decides whether that is an error) and the crop box it took them from.
  */
-export function normaliseDigit(img: GreyImage): GreyImage {
+export function normaliseDigit(img: GreyImage): NormalisedDigit {
   const ink = toInkOnBlack(img);
   const box = boundingBox(ink);
-  if (!box) return greyImage(MNIST_SIDE, MNIST_SIDE);
+  if (!box) return { digit: greyImage(MNIST_SIDE, MNIST_SIDE), crop: null };
   // A large crop is first reduced to a working size, so that thickening below costs the same
   // whatever the picture's size or aspect ratio.
   let digit = stretched(fitWithin(crop(ink, box), WORKING_SIZE));
@@ -234,7 +240,7 @@ export function normaliseDigit(img: GreyImage): GreyImage {
   const scale = DIGIT_BOX / Math.max(digit.width, digit.height);
   const radius = Math.floor((TARGET_STROKE / scale - strokeWidth(digit)) / 2);
   if (scale < 1 && radius >= 1) digit = dilate(padded(digit, radius), radius);
-  return placeByCentreOfMass(stretched(fitWithin(digit, DIGIT_BOX, true)));
+  return { digit: placeByCentreOfMass(stretched(fitWithin(digit, DIGIT_BOX, true))), crop: box };
 }
 
 /** Area-resamples so the longer side is `side` (aspect ratio kept); smaller ones grow only if asked. */

@@ -6,7 +6,7 @@ import { decodeToGrey } from './decode.ts';
 import { ImageError, readHeader, type ImageHeader } from './header.ts';
 import { greyImage } from './grey-image.ts';
 import { MNIST_PIXELS, MNIST_SIDE, scaleToUnit } from '../mnist.ts';
-import { normaliseDigit } from './normalise.ts';
+import { normaliseDigit, type Box, type NormalisedDigit } from './normalise.ts';
 
 export class PixelsError extends Error {
   override name = 'PixelsError';
@@ -25,6 +25,13 @@ export interface ModelInput {
   input: Float32Array;
   /** Pixels of the picture as received, for the time-per-pixel metric. */
   sourcePixels: number;
+  /** Where in the picture the digit was found, in its pixels. */
+  crop: Box | null;
+}
+
+/** The model input of a normalised digit; a blank one is refused. */
+function toModelInput({ digit, crop }: NormalisedDigit, sourcePixels: number, source: string): ModelInput {
+  return { input: inkedModelInput(digit.data, source), sourcePixels, crop };
 }
 
 /** `header` may be passed when the caller has already read and checked it. */
@@ -34,7 +41,7 @@ export async function imageToModelInput(
   header: ImageHeader = readHeader(bytes, maxPixels),
 ): Promise<ModelInput> {
   const grey = await decodeToGrey(bytes, header);
-  return { input: inkedModelInput(normaliseDigit(grey).data, 'image'), sourcePixels: grey.width * grey.height };
+  return toModelInput(normaliseDigit(grey), grey.width * grey.height, 'image');
 }
 
 /**
@@ -60,5 +67,5 @@ export function pixelsToModelInput(values: unknown): ModelInput {
     MNIST_SIDE,
     Float32Array.from(values as number[], (v) => v * scale),
   );
-  return { input: inkedModelInput(normaliseDigit(grey).data, 'pixel array'), sourcePixels: MNIST_PIXELS };
+  return toModelInput(normaliseDigit(grey), MNIST_PIXELS, 'pixel array');
 }

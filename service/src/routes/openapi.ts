@@ -43,6 +43,16 @@ export function openApiDocument(version: string) {
       '/predict': {
         post: {
           summary: 'Classify one digit',
+          parameters: [
+            {
+              name: 'explain',
+              in: 'query',
+              required: false,
+              description:
+                'with 1 or true, the answer also holds `explain`: the 28x28 input the model saw and the crop box',
+              schema: { type: 'string', enum: ['1', 'true', '0', 'false'] },
+            },
+          ],
           requestBody: {
             required: true,
             content: {
@@ -93,7 +103,12 @@ export function openApiDocument(version: string) {
           responses: { '200': { description: 'the model card' } },
         },
       },
-      '/': { get: { summary: 'Index of the endpoints', responses: { '200': { description: 'endpoints' } } } },
+      '/': {
+        get: {
+          summary: 'Index of the endpoints (JSON), or the drawing page for a browser (Accept: text/html)',
+          responses: { '200': { description: 'endpoints, or the page' } },
+        },
+      },
     },
     components: {
       schemas: {
@@ -113,6 +128,30 @@ export function openApiDocument(version: string) {
             model_version: { type: 'string' },
             backend: { type: 'string', enum: ['tensorflow', 'wasm', 'cpu'] },
             replica: { type: 'string', description: 'which replica answered' },
+            explain: {
+              type: 'object',
+              description: 'only with ?explain=1',
+              properties: {
+                model_input: {
+                  type: 'array',
+                  items: { type: 'number', minimum: 0, maximum: 1 },
+                  minItems: 784,
+                  maxItems: 784,
+                  description: 'the normalised input, 28x28 row-major, white digit on black',
+                },
+                crop: {
+                  type: 'object',
+                  nullable: true,
+                  description: 'where the digit was found, in the pixels of the picture sent',
+                  properties: {
+                    x: { type: 'integer' },
+                    y: { type: 'integer' },
+                    width: { type: 'integer' },
+                    height: { type: 'integer' },
+                  },
+                },
+              },
+            },
           },
         },
         Error: {

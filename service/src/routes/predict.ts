@@ -2,6 +2,7 @@
 import type { Context } from 'koa';
 import type { Batcher } from '../engine/batcher.ts';
 import type { Payload } from '../http/payload.ts';
+import { ApiError } from '../http/errors.ts';
 import type { RequestState } from '../http/request-context.ts';
 import type { Decoder } from '../imaging/offload.ts';
 import { pixelsToModelInput } from '../imaging/to-model-input.ts';
@@ -18,12 +19,21 @@ export interface PredictDeps {
 
 const ms = (seconds: number) => Number((seconds * 1000).toFixed(3));
 
+/** `?explain=1`: the answer also carries what the model saw (the normalised 28x28 input). */
+function wantsExplanation(ctx: Context): boolean {
+  const value = ctx.query.explain;
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new ApiError('invalid_parameter', `explain must be 1, true, 0 or false, got ${JSON.stringify(value)}`);
+}
+
 export function predictHandler(deps: PredictDeps) {
   return async function predict(ctx: Context): Promise<void> {
     const started = performance.now();
+    const explain = wantsExplanation(ctx);
     const payload = await deps.readPayload(ctx);
     const t0 = performance.now();
-    const { input, sourcePixels } =
+    const { input, sourcePixels, crop } =
       payload.form === 'json' ? pixelsToModelInput(payload.pixels) : await deps.decoder.toModelInput(payload.bytes);
     const preprocessSeconds = (performance.now() - t0) / 1000;
     deps.telemetry.preprocessed(preprocessSeconds);
@@ -45,6 +55,7 @@ export function predictHandler(deps: PredictDeps) {
       model_version: deps.model.version,
       backend: deps.model.backend,
       replica: deps.replica,
+      ...(explain ? { explain: { model_input: Array.from(input, (v) => Math.round(v * 1000) / 1000), crop } } : {}),
     };
     deps.telemetry.predictionServed((performance.now() - started) / 1000, sourcePixels);
   };

@@ -122,6 +122,42 @@ describe('the inference API over real HTTP', () => {
     });
   }
 
+  it('adds what the model saw with ?explain=1, and nothing without it', async () => {
+    const [d] = digits(1, 7);
+    const width = 90;
+    const height = 70;
+    const rgba = onPaper(d!, width, height, 40, 20, 1);
+    const png = await encodeRgba(rgba, width, height, 'image/png');
+    const ask = (query: string) =>
+      fetch(`${replica.url}/predict${query}`, { method: 'POST', body: multipart(png) }).then(
+        async (res) =>
+          [res.status, (await res.json()) as Answer & { explain?: { model_input: number[]; crop: object } }] as const,
+      );
+    const [status, plain] = await ask('');
+    assert.equal(status, 200);
+    assert.equal('explain' in plain, false);
+    for (const query of ['?explain=1', '?explain=true']) {
+      const [, explained] = await ask(query);
+      assert.equal(explained.digit, plain.digit);
+      const { model_input: input, crop } = explained.explain!;
+      assert.equal(input.length, 784);
+      assert.ok(input.every((v) => v >= 0 && v <= 1));
+      assert.ok(
+        input.some((v) => v > 0.9),
+        'the digit is there, white on black',
+      );
+      // The digit's own 28x28 square sits at (40, 20); its ink lies within it.
+      const box = crop as { x: number; y: number; width: number; height: number };
+      assert.ok(box.x >= 40 && box.y >= 20 && box.x + box.width <= 68 && box.y + box.height <= 48, JSON.stringify(box));
+      // What the model saw is what the engine classifies: the same digit and confidence.
+      const [direct] = replica.engine.predict([Float32Array.from(input)]);
+      assert.equal(direct!.digit, explained.digit);
+    }
+    const [refused, body] = await ask('?explain=maybe');
+    assert.equal(refused, 400);
+    assert.equal((body as unknown as { error: { code: string } }).error.code, 'invalid_parameter');
+  });
+
   it('classifies JSON pixels given as 0..255 or as 0..1', async () => {
     const [d] = digits(1, 21);
     for (const pixels of [[...d!.pixels], [...scaleToUnit(d!.pixels)]]) {

@@ -32,8 +32,14 @@ const meanAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('MNIST-style normalisation', () => {
+  it("reports the crop box where it found the digit, in the picture's pixels", () => {
+    const { crop } = normaliseDigit(rectangle(200, 150, { x: 50, y: 20, w: 40, h: 100 }));
+    assert.deepEqual(crop, { x: 50, y: 20, width: 40, height: 100 });
+    assert.equal(normaliseDigit(greyImage(30, 30, new Float32Array(900).fill(255))).crop, null);
+  });
+
   it('scales a digit so its longer side is 20 px, keeping the aspect ratio', () => {
-    const out = normaliseDigit(rectangle(200, 200, { x: 50, y: 20, w: 40, h: 100 }));
+    const out = normaliseDigit(rectangle(200, 200, { x: 50, y: 20, w: 40, h: 100 })).digit;
     assert.equal(out.width, 28);
     const box = boundingBox(out)!;
     assert.equal(box.height, 20);
@@ -41,14 +47,14 @@ describe('MNIST-style normalisation', () => {
   });
 
   it('centres the digit by its centre of mass at (14, 14)', () => {
-    const out = normaliseDigit(rectangle(100, 80, { x: 3, y: 5, w: 30, h: 60 }));
+    const out = normaliseDigit(rectangle(100, 80, { x: 3, y: 5, w: 30, h: 60 })).digit;
     const com = centreOfMass(out);
     assert.ok(Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5, `centre of mass at ${com.x}, ${com.y}`);
   });
 
   it('inverts a dark digit on light paper, and gives the same result as the light-on-dark original', () => {
-    const dark = normaliseDigit(rectangle(60, 60, { x: 10, y: 10, w: 10, h: 30 }, 20, 235));
-    const light = normaliseDigit(rectangle(60, 60, { x: 10, y: 10, w: 10, h: 30 }, 255, 0));
+    const dark = normaliseDigit(rectangle(60, 60, { x: 10, y: 10, w: 10, h: 30 }, 20, 235)).digit;
+    const light = normaliseDigit(rectangle(60, 60, { x: 10, y: 10, w: 10, h: 30 }, 255, 0)).digit;
     assert.ok(meanAbsDiff(dark.data, light.data) < 1, 'inverted input differs');
     assert.equal(Math.max(...dark.data), 255);
     assert.equal(dark.data[0], 0);
@@ -58,7 +64,7 @@ describe('MNIST-style normalisation', () => {
     const test = loadMnist('test');
     for (let i = 0; i < 50; i++) {
       const digit = imageAt(test, i);
-      const out = normaliseDigit(greyImage(28, 28, Float32Array.from(digit)));
+      const out = normaliseDigit(greyImage(28, 28, Float32Array.from(digit))).digit;
       assert.ok(meanAbsDiff(out.data, digit) < 3, `digit ${i} changed by ${meanAbsDiff(out.data, digit)}`);
     }
   });
@@ -67,14 +73,14 @@ describe('MNIST-style normalisation', () => {
     const digit = imageAt(loadMnist('test'), 3);
     const canvas = greyImage(90, 70);
     for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) canvas.data[(40 + y) * 90 + 55 + x] = digit[y * 28 + x]!;
-    const out = normaliseDigit(canvas);
+    const out = normaliseDigit(canvas).digit;
     assert.ok(meanAbsDiff(out.data, digit) < 3, 'meanAbsDiff(out.data, digit) < 3');
   });
 
   it('thickens a hairline stroke drawn on a large canvas so it survives scaling down', () => {
     const thin = rectangle(600, 600, { x: 290, y: 50, w: 4, h: 500 });
     assert.ok(strokeWidth(thin) < 5, 'strokeWidth(thin) < 5');
-    const out = normaliseDigit(thin);
+    const out = normaliseDigit(thin).digit;
     const bright = out.data.filter((v) => v > 127).length;
     assert.ok(bright >= 20 * 2, `only ${bright} bright pixels: the stroke vanished`);
   });
@@ -88,7 +94,7 @@ describe('MNIST-style normalisation', () => {
   });
 
   it('handles an extreme aspect ratio (a 60000x6 stroke) at bounded cost', () => {
-    const out = normaliseDigit(rectangle(60000, 6, { x: 0, y: 2, w: 60000, h: 2 }));
+    const out = normaliseDigit(rectangle(60000, 6, { x: 0, y: 2, w: 60000, h: 2 })).digit;
     const box = boundingBox(out)!;
     assert.equal(box.width, 20);
     assert.ok(box.height >= 1 && box.height <= 3, `height ${box.height}`);
@@ -103,7 +109,7 @@ describe('MNIST-style normalisation', () => {
 
   it('returns an all-zero field for a blank picture', () => {
     assert.ok(
-      normaliseDigit(greyImage(30, 30, new Float32Array(900).fill(255))).data.every((v) => v === 0),
+      normaliseDigit(greyImage(30, 30, new Float32Array(900).fill(255))).digit.data.every((v) => v === 0),
       'normaliseDigit(greyImage(30, 30, new Float32Array(900).fill(255))).data.every((v) => v === 0)',
     );
   });
