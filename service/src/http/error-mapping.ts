@@ -1,6 +1,6 @@
 /**
  * Maps whatever was thrown to the API error the client sees, in one place: the service's own
- * errors, and the errors of the body parsers (koa-body over co-body and formidable, raw-body),
+ * errors, and the errors of the body parsers (koa-body over co-body, raw-body),
  * which say what went wrong only through a status, a type or their message. Unknown errors
  * expose nothing.
  */
@@ -9,7 +9,7 @@ import { ImageError } from '../imaging/header.ts';
 import { PixelsError } from '../imaging/to-model-input.ts';
 import { ApiError, ERRORS, type ErrorCode } from './errors.ts';
 
-/** Errors from koa-body (co-body, formidable), raw-body and http-errors carry a status. */
+/** Errors from koa-body (co-body), raw-body and http-errors carry a status. */
 interface HttpishError {
   status?: number;
   statusCode?: number;
@@ -37,15 +37,10 @@ function parserStatus(err: unknown): number | undefined {
   return e.status ?? e.statusCode ?? e.httpCode;
 }
 
-/**
- * A body parser's error as ours: sizes are 413; formidable's file and field counts (which it
- * reports as 413 too), malformed JSON and everything else are 400s, the parser's words kept.
- */
+/** A body parser's error as ours: sizes are 413; malformed JSON and the rest 400s, the parser's words kept. */
 export function parserError(err: unknown, code: ErrorCode): ApiError {
   const e = (err ?? {}) as HttpishError;
   const text = e.message || 'the request could not be read';
-  if (/maxFiles\b/.test(text)) return new ApiError('too_many_files', 'send exactly one image in field "file"');
-  if (/maxFields\b/.test(text)) return new ApiError('too_many_fields', 'the form has too many fields');
   if (parserStatus(err) === 413 || e.type === 'entity.too.large') return tooLarge();
   if (e.type === 'entity.parse.failed') return new ApiError('invalid_json', `the body is not valid JSON: ${text}`);
   return new ApiError(code, `${ERRORS[code].when}: ${text}`);

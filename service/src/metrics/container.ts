@@ -23,12 +23,10 @@ export function registerContainerMetrics(registry: Registry, readCgroup: () => C
     const v = stats ? pick(stats) : undefined;
     return stats && v !== undefined ? { labels: { cgroup: `v${stats.version}` }, value: v } : undefined;
   };
+  const options = (name: string, help: string) => ({ name, help, registers: [registry], labelNames: ['cgroup'] });
   const gauge = (name: string, help: string, pick: Field) =>
     new Gauge({
-      name,
-      help,
-      registers: [registry],
-      labelNames: ['cgroup'],
+      ...options(name, help),
       collect() {
         this.reset();
         const v = value(pick);
@@ -37,10 +35,7 @@ export function registerContainerMetrics(registry: Registry, readCgroup: () => C
     });
   const counter = (name: string, help: string, pick: Field) =>
     new Counter({
-      name,
-      help,
-      registers: [registry],
-      labelNames: ['cgroup'],
+      ...options(name, help),
       collect() {
         this.reset();
         const v = value(pick);
