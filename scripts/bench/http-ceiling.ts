@@ -1,7 +1,7 @@
 /**
- * The HTTP ceiling: POST a picture, get its digit, served by plain `node:http` with the compiled
- * service's own decoder, batcher and engine, and nothing else: no Koa, no router, no access log,
- * no metrics, no request ids. `npm run bench` runs it under a 1-CPU quota beside the replicas, so
+ * The HTTP ceiling: POST a picture (raw, or in a form read by the service's own multipart parser),
+ * get its digit, served by plain `node:http` with the compiled service's own decoder, batcher and
+ * engine, and nothing else: no Koa, no router, no access log, no metrics, no request ids. `npm run bench` runs it under a 1-CPU quota beside the replicas, so
  * the gap between the limit and a replica splits into what serving over HTTP costs at all and what
  * the framework and the observability add on top.
  */
@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { service: { type: 'string' } } });
-const { createPipeline, parseConfig } = (await import(values.service!)) as typeof import('../../service/src/index.ts');
+const { createPipeline, parseConfig, readMultipartFile } = (await import(
+  values.service!
+)) as typeof import('../../service/src/index.ts');
 
 // The replica's own settings and defaults, from the same environment.
 const config = parseConfig();
@@ -35,6 +37,14 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   if (req.method !== 'POST') {
     req.resume();
     reply(res, 200, { status: 'ready' }); // what the bench's readiness poll asks for
+    return;
+  }
+  // Multipart through the service's own parser, so that the ceiling does the same work.
+  if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+    readMultipartFile(req, config.MAX_BODY_BYTES).then(
+      (bytes) => predict(bytes, res),
+      (err: unknown) => reply(res, 400, { error: String(err) }),
+    );
     return;
   }
   const chunks: Buffer[] = [];

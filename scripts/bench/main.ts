@@ -1,23 +1,26 @@
 /**
  * `npm run bench`: two replicas (micro-batching off and on), built as the image builds them, each
  * under its own real 1-CPU limit (a cgroup v1 CFS quota, what `docker run --cpus 1` sets) and
- * driven from outside it at concurrency 1, 8, 32 and 128; and, under a third such quota, the
- * in-process limit (decode + normalise + infer per image at the best batch size, no HTTP), and,
- * under a fourth, the HTTP ceiling: the same decoder, batcher and engine behind plain `node:http`.
+ * driven from outside it; under a third such quota, the in-process limit (decode + normalise +
+ * infer per image at the best batch size, no HTTP), and under a fourth, the HTTP ceiling: the same
+ * decoder, batcher, engine and multipart parser behind plain `node:http`.
  *
- * This machine's speed drifts by tens of percent within a minute, so figures are only compared
- * with figures measured beside them: the sweep alternates off and on at each level, and the
- * headline ratios come from two-second slices of off, on, the ceiling and the limit, interleaved.
- * Each slice also measures the limit beside the load generator, to show how much a busy neighbour
- * core slows this one. The replicas are warmed up first, until V8 has optimised their hot paths.
- * Prints two tables; the last line is one JSON object with the figures.
+ * Requests are what users send: a multipart form with one 28x28 PNG (curl -F, Python's requests,
+ * browsers) is the headline form; the same digit as a raw image/png body and as JSON pixels are
+ * measured beside it. The machine's speed drifts by tens of percent within a minute, so figures
+ * are only compared with figures measured beside them: the sweep alternates off and on at each
+ * level, and the headline ratios come from two-second slices of every process and form,
+ * interleaved, reported as medians with their min-max spread. Each slice also measures the limit
+ * beside the load generator, to show how much a busy neighbour core slows this one. The replicas
+ * are warmed up first, until V8 has optimised their hot paths. Prints two tables; the last line is
+ * one JSON object with the figures.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
-import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
+import { mnistDigits, type InputForm } from '../../devkit/loadgen/payloads.ts';
 import { sample } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { parseCli } from '../../devkit/cli.ts';
@@ -54,12 +57,16 @@ const SLICE_SECONDS = 2;
 const JIT_WARM_UP_SECONDS = 40;
 
 type Batching = 'off' | 'on';
+/** Requests (or, for the limit, images) per second in one slice; multipart unless named. */
 type Slice = {
   limit_per_s: number;
   limit_beside_load_per_s: number;
   off_per_s: number;
   on_per_s: number;
+  on_raw_per_s: number;
+  on_json_per_s: number;
   ceiling_per_s: number;
+  ceiling_raw_per_s: number;
 };
 type LimitFigure = { batch: number; perSecond: number };
 
@@ -108,14 +115,27 @@ function limitProcess(group: CpuGroup, build: ShippedBuild, args: string[]) {
   };
 }
 
-const loadPlan = (replica: Pick<ReplicaProcess, 'url'>, concurrency: number, durationSeconds: number): LoadPlan => ({
+/** Multipart is what users send (curl -F, Python's requests, browsers): the headline form. */
+const ONLY: Record<InputForm, LoadPlan['mix']> = {
+  multipart: { multipart: 1, raw: 0, json: 0 },
+  raw: { multipart: 0, raw: 1, json: 0 },
+  json: { multipart: 0, raw: 0, json: 1 },
+};
+const EVERY_FORM = { multipart: 1, raw: 1, json: 1 };
+
+const loadPlan = (
+  replica: Pick<ReplicaProcess, 'url'>,
+  concurrency: number,
+  durationSeconds: number,
+  mix: LoadPlan['mix'] = ONLY.multipart,
+): LoadPlan => ({
   targets: [replica.url],
   weights: [1],
   durationSeconds,
   requests: null,
   rateAt: null,
   concurrency,
-  mix: { multipart: 0, raw: 1, json: 0 },
+  mix,
   badShare: 0,
   seed: 1,
 });
@@ -181,7 +201,7 @@ try {
   const pair = { off: await start('off', replicaEnv('off', 1)), on: await start('on', replicaEnv('on', 32)) };
   console.error(`warming both replicas up for ${JIT_WARM_UP_SECONDS} s`);
   await Promise.all(
-    [pair.off, pair.on].map((r) => runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits)),
+    [pair.off, pair.on].map((r) => runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, EVERY_FORM), digits)),
   );
   const ceiling = await start('ceiling', {}, [
     ...build.nodeFlags,
@@ -192,7 +212,8 @@ try {
     build.entry,
   ]);
   console.error(`warming the HTTP ceiling up for ${JIT_WARM_UP_SECONDS} s`);
-  await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS), digits);
+  const ceilingForms = { multipart: 1, raw: 1, json: 0 };
+  await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, ceilingForms), digits);
   for (const concurrency of levels) {
     for (const batching of ['off', 'on'] as const) {
       const run = await measure(pair[batching], batching, concurrency);
@@ -211,12 +232,16 @@ try {
   const sinkTarget = { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
   try {
     await limit.next(); // warmed up
-    for (const replica of [pair.off, pair.on, ceiling]) {
-      await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2), digits);
+    for (const [replica, mix] of [
+      [pair.off, ONLY.multipart],
+      [pair.on, EVERY_FORM],
+      [ceiling, ceilingForms],
+    ] as const) {
+      await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2, mix), digits);
     }
-    const rate = async (replica: ReplicaProcess) => {
+    const rate = async (replica: ReplicaProcess, form: InputForm = 'multipart') => {
       await settle();
-      const { total } = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS), digits);
+      const { total } = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS, ONLY[form]), digits);
       // A server that failed fast or answered nonsense would look fast: all 200, the model's accuracy.
       if (total.ok !== total.requests || (total.accuracy ?? 0) < 0.9) {
         throw new Error(`${replica.url}: ${JSON.stringify(total.by_status)}, accuracy ${total.accuracy}`);
@@ -226,15 +251,27 @@ try {
     for (let s = 0; s < slices; s++) {
       const off_per_s = await rate(pair.off);
       const on_per_s = await rate(pair.on);
+      const on_raw_per_s = await rate(pair.on, 'raw');
+      const on_json_per_s = await rate(pair.on, 'json');
       const ceiling_per_s = await rate(ceiling);
+      const ceiling_raw_per_s = await rate(ceiling, 'raw');
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await settle();
-      const beside = runLoad(loadPlan(sinkTarget, HEADLINE_CONCURRENCY, SLICE_SECONDS + 0.5), digits);
+      const beside = runLoad(loadPlan(sinkTarget, HEADLINE_CONCURRENCY, SLICE_SECONDS + 0.5, ONLY.raw), digits);
       await new Promise((r) => setTimeout(r, 250));
       const limit_beside_load_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await beside;
-      interleaved.push({ limit_per_s, limit_beside_load_per_s, off_per_s, on_per_s, ceiling_per_s });
+      interleaved.push({
+        limit_per_s,
+        limit_beside_load_per_s,
+        off_per_s,
+        on_per_s,
+        on_raw_per_s,
+        on_json_per_s,
+        ceiling_per_s,
+        ceiling_raw_per_s,
+      });
     }
   } finally {
     limit.stop();
@@ -260,32 +297,49 @@ function median(xs: number[]): number {
   return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
 }
 const medianOf = (pick: (p: Slice) => number) => median(interleaved.map(pick));
-const overLimit = medianOf((p) => p.on_per_s / p.limit_per_s);
-const ceilingOverLimit = medianOf((p) => p.ceiling_per_s / p.limit_per_s);
-const overCeiling = medianOf((p) => p.on_per_s / p.ceiling_per_s);
-const speedup = medianOf((p) => p.on_per_s / p.off_per_s);
-const neighbourEffect = medianOf((p) => p.limit_beside_load_per_s / p.limit_per_s);
-const c = HEADLINE_CONCURRENCY;
-// Per-slice rates, then per-slice ratios with their medians in the last row.
-const columns: [string, (p: Slice) => number, number | null][] = [
-  ['limit/s', (p) => p.limit_per_s, null],
-  ['beside load', (p) => p.limit_beside_load_per_s, null],
-  [`c=${c} off`, (p) => p.off_per_s, null],
-  [`c=${c} on`, (p) => p.on_per_s, null],
-  ['ceiling', (p) => p.ceiling_per_s, null],
-  ['on/limit', (p) => p.on_per_s / p.limit_per_s, overLimit],
-  ['ceiling/limit', (p) => p.ceiling_per_s / p.limit_per_s, ceilingOverLimit],
-  ['on/ceiling', (p) => p.on_per_s / p.ceiling_per_s, overCeiling],
-  ['on/off', (p) => p.on_per_s / p.off_per_s, speedup],
-  ['beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s, neighbourEffect],
+/** The headline ratios, each a per-slice ratio reported as its median and its min-max spread. */
+const RATIOS: [name: string, header: string, pick: (p: Slice) => number][] = [
+  ['served_per_s_over_limit_per_s', 'on/limit', (p) => p.on_per_s / p.limit_per_s],
+  ['ceiling_over_limit', 'ceiling/limit', (p) => p.ceiling_per_s / p.limit_per_s],
+  ['served_over_ceiling', 'on/ceiling', (p) => p.on_per_s / p.ceiling_per_s],
+  ['served_raw_over_ceiling_raw', 'raw on/ceiling', (p) => p.on_raw_per_s / p.ceiling_raw_per_s],
+  ['multipart_over_raw', 'mp/raw', (p) => p.on_per_s / p.on_raw_per_s],
+  ['json_over_raw', 'json/raw', (p) => p.on_json_per_s / p.on_raw_per_s],
+  ['batching_speedup_c32', 'on/off', (p) => p.on_per_s / p.off_per_s],
+  ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
 ];
+const RATES: [header: string, pick: (p: Slice) => number][] = [
+  ['limit/s', (p) => p.limit_per_s],
+  ['beside load', (p) => p.limit_beside_load_per_s],
+  ['off', (p) => p.off_per_s],
+  ['on', (p) => p.on_per_s],
+  ['on raw', (p) => p.on_raw_per_s],
+  ['on json', (p) => p.on_json_per_s],
+  ['ceiling', (p) => p.ceiling_per_s],
+  ['ceiling raw', (p) => p.ceiling_raw_per_s],
+];
+const spread = (pick: (p: Slice) => number) => {
+  const values = interleaved.map(pick);
+  return [Math.min(...values), Math.max(...values)] as const;
+};
+// Per-slice rates, then per-slice ratios; below them each ratio's median and spread.
 const cell = (header: string, v: number | null) =>
   (v === null ? '' : Number.isInteger(v) ? String(v) : v.toFixed(3)).padStart(header.length);
-console.log(`\nslice  ${columns.map(([header]) => header).join('  ')}`);
+const headers = [...RATES.map(([header]) => header), ...RATIOS.map(([, header]) => header)];
+console.log(`\nc=${HEADLINE_CONCURRENCY}, multipart unless named`);
+console.log(`slice   ${headers.join('  ')}`);
 interleaved.forEach((p, i) =>
-  console.log(`${String(i + 1).padStart(5)}  ${columns.map(([header, pick]) => cell(header, pick(p))).join('  ')}`),
+  console.log(
+    `${String(i + 1).padStart(6)}  ${[...RATES.map(([h, pick]) => cell(h, pick(p))), ...RATIOS.map(([, h, pick]) => cell(h, pick(p)))].join('  ')}`,
+  ),
 );
-console.log(`median ${columns.map(([header, , med]) => cell(header, med)).join('  ')}`);
+const summaryRow = (label: string, of: (pick: (p: Slice) => number) => number) =>
+  console.log(
+    `${label.padEnd(6)}  ${[...RATES.map(([h]) => cell(h, null)), ...RATIOS.map(([, h, pick]) => cell(h, of(pick)))].join('  ')}`,
+  );
+summaryRow('median', medianOf);
+summaryRow('min', (pick) => spread(pick)[0]);
+summaryRow('max', (pick) => spread(pick)[1]);
 const on1 = find('on', 1);
 const off1 = find('off', 1);
 console.log(
@@ -296,13 +350,13 @@ console.log(
     interleaved,
     limit_per_s: Math.round(medianOf((p) => p.limit_per_s)),
     served_per_s: Math.round(medianOf((p) => p.on_per_s)),
-    served_per_s_over_limit_per_s: round3(overLimit),
+    served_raw_per_s: Math.round(medianOf((p) => p.on_raw_per_s)),
+    served_json_per_s: Math.round(medianOf((p) => p.on_json_per_s)),
     limit_beside_load_per_s: Math.round(medianOf((p) => p.limit_beside_load_per_s)),
-    limit_beside_load_over_limit: round3(neighbourEffect),
     ceiling_per_s: Math.round(medianOf((p) => p.ceiling_per_s)),
-    ceiling_over_limit: round3(ceilingOverLimit),
-    served_over_ceiling: round3(overCeiling),
-    batching_speedup_c32: round3(speedup),
+    ceiling_raw_per_s: Math.round(medianOf((p) => p.ceiling_raw_per_s)),
+    ...Object.fromEntries(RATIOS.map(([name, , pick]) => [name, round3(medianOf(pick))])),
+    ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
   }),
 );
