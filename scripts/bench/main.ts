@@ -30,9 +30,10 @@ import { buildService, type ShippedBuild } from './shipped-build.ts';
 const USAGE = `Usage: npm run bench [-- options]
 
 Builds the service as its image runs it, starts replicas (batching on and off), the in-process
-limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them:
-a sweep over concurrency levels, then interleaved slices at c=32. Needs root and a writable cgroup
-cpu hierarchy. The last line printed is one JSON object.
+limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them with
+one 28x28 PNG per request: a sweep over concurrency levels with multipart forms, then interleaved
+slices at c=32 of multipart, raw and JSON requests, each ratio with its min-max spread. Needs root
+and a writable cgroup cpu hierarchy. The last line printed is one JSON object.
 
   --seconds N        length of each sweep step (default 8)
   --concurrency L    comma-separated sweep levels (default 1,8,32,128)
