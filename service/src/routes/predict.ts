@@ -21,6 +21,8 @@ const ms = (seconds: number) => Number((seconds * 1000).toFixed(3));
 
 /** `?explain=1`: the answer also carries what the model saw (the normalised 28x28 input). */
 function wantsExplanation(ctx: Context): boolean {
+  // Most requests carry no query string: skip parsing one for them.
+  if (!ctx.querystring) return false;
   const value = ctx.query.explain;
   if (value === undefined || value === '0' || value === 'false') return false;
   if (value === '1' || value === 'true') return true;
