@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { service: { type: 'string' } } });
-const { createPipeline, parseConfig, readMultipartFile } = (await import(
+const { createPipeline, fileFromForm, parseConfig } = (await import(
   values.service!
 )) as typeof import('../../service/src/index.ts');
 
@@ -23,9 +23,9 @@ function reply(res: ServerResponse, status: number, answer: object): void {
   res.end(body);
 }
 
-async function predict(bytes: Buffer, res: ServerResponse): Promise<void> {
+async function predict(picture: () => Buffer, res: ServerResponse): Promise<void> {
   try {
-    const { input } = await decoder.toModelInput(bytes);
+    const { input } = await decoder.toModelInput(picture());
     const { prediction, batchSize } = await batcher.predict(input);
     reply(res, 200, { ...prediction, batch_size: batchSize });
   } catch (err) {
@@ -39,17 +39,14 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     reply(res, 200, { status: 'ready' }); // what the bench's readiness poll asks for
     return;
   }
-  // Multipart through the service's own parser, so that the ceiling does the same work.
-  if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
-    readMultipartFile(req, config.MAX_BODY_BYTES).then(
-      (bytes) => predict(bytes, res),
-      (err: unknown) => reply(res, 400, { error: String(err) }),
-    );
-    return;
-  }
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => void predict(Buffer.concat(chunks), res));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const type = req.headers['content-type'] ?? '';
+    // A form goes through the service's own parser, so that the ceiling does the same work.
+    void predict(() => (type.startsWith('multipart/form-data') ? fileFromForm(body, type) : body), res);
+  });
 });
 server.listen(config.PORT, config.HOST);
 process.on('SIGTERM', () => process.exit(0));

@@ -11,6 +11,6 @@ export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
 export { DEFAULT_MODEL_DIR, readModelCard } from './engine/model-card.ts';
 export { loadModel, modelSaver } from './engine/model-files.ts';
 export { ERRORS, type ErrorCode } from './http/errors.ts';
-export { readMultipartFile } from './http/multipart.ts';
+export { fileFromForm } from './http/multipart.ts';
 export { createMetrics } from './metrics/metrics.ts';
 export { openApiDocument } from './routes/openapi.ts';

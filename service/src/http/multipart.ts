@@ -1,80 +1,63 @@
 /**
- * The one file of a multipart/form-data body, read in memory by a streaming parser
- * (@fastify/busboy) straight from the request: no per-part objects, no temporary files. A part
- * with a filename is a file whatever its Content-Type (as in Starlette), so Python's requests,
- * which sends none, is understood. The file is the one in field `file`, or the form's only file.
+ * The one file of a multipart/form-data body, found in the body read whole (its length is declared
+ * and bounded before it is read) by @remix-run/multipart-parser: a synchronous pass over one
+ * buffer, no streams and no copies of the parts. A part with a filename is a file whatever its
+ * Content-Type (as in Starlette), so Python's requests, which sends none, is understood; so is an
+ * `application/octet-stream` part without one. The file may be in any field; there must be one.
  */
-import type { IncomingMessage } from 'node:http';
-import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
-import { tooLarge } from './error-mapping.ts';
+import { getMultipartBoundary, parseMultipart } from '@remix-run/multipart-parser';
 import { ApiError } from './errors.ts';
 
 /** Form fields beside the file: a few are allowed (a browser form sends its other inputs). */
 const MAX_FIELDS = 10;
 const MAX_FIELD_BYTES = 64 * 1024;
+const CRLF = Buffer.from('\r\n');
 
-/** `maxFileBytes`: the largest file (the caller checks the body's declared length against it too). */
-export function readMultipartFile(req: IncomingMessage, maxFileBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let parser: BusboyInstance;
-    try {
-      parser = new Busboy({
-        headers: req.headers as BusboyHeaders,
-        limits: {
-          files: 1,
-          fields: MAX_FIELDS,
-          fieldSize: MAX_FIELD_BYTES,
-          fileSize: maxFileBytes,
-          parts: MAX_FIELDS + 1,
-          headerPairs: 20,
-        },
-      });
-    } catch (err) {
-      reject(invalidMultipart(err as Error));
-      return;
+export function fileFromForm(body: Buffer, contentType: string): Buffer {
+  const boundary = getMultipartBoundary(contentType);
+  if (!boundary) throw invalidMultipart('the Content-Type has no boundary');
+  let file: Buffer | undefined;
+  let fields = 0;
+  try {
+    const parts = parseMultipart(withoutPreamble(body, boundary), {
+      boundary,
+      maxParts: MAX_FIELDS + 1,
+      maxFileSize: body.length,
+      maxTotalSize: body.length,
+    });
+    for (const part of parts) {
+      if (part.isFile) {
+        if (file) throw new ApiError('too_many_files', 'send exactly one image in field "file"');
+        file = Buffer.concat(part.content);
+      } else {
+        if (++fields > MAX_FIELDS) throw new ApiError('too_many_fields', 'the form has too many fields');
+        if (part.size > MAX_FIELD_BYTES)
+          throw new ApiError('payload_too_large', 'a form field is larger than the limit');
+      }
     }
-    let failure: ApiError | undefined;
-    const fail = (error: ApiError) => (failure ??= error);
-    const chunks: Buffer[] = [];
-    let found = false;
-    parser.on('file', (_field, file) => {
-      found = true;
-      file.on('data', (chunk: Buffer) => chunks.push(chunk));
-      file.on('limit', () => fail(tooLarge(maxFileBytes)));
-      // A part cut off by the end of the body fails its own stream: unhandled, that would end the process.
-      file.on('error', (err: Error) => fail(invalidMultipart(err)));
-    });
-    parser.on('field', (_name, _value, _nameTruncated, valueTruncated) => {
-      if (valueTruncated) fail(new ApiError('payload_too_large', 'a form field is larger than the limit'));
-    });
-    parser.on('filesLimit', () => fail(new ApiError('too_many_files', 'send exactly one image in field "file"')));
-    parser.on('fieldsLimit', () => fail(new ApiError('too_many_fields', 'the form has too many fields')));
-    parser.on('partsLimit', () => fail(new ApiError('too_many_fields', 'the form has too many parts')));
-    // Settles once, on the parser's end or error, or on a client that goes away mid-body. A failed
-    // body is still read to its (declared, bounded) end, so that the error can be answered.
-    let settled = false;
-    const settle = (error?: ApiError) => {
-      if (settled) return;
-      settled = true;
-      if (error) {
-        req.unpipe(parser);
-        req.resume();
-        reject(error);
-      } else resolve(Buffer.concat(chunks));
-    };
-    parser.on('finish', () => settle(failure ?? (found ? undefined : missingFile())));
-    parser.on('error', (err: Error) => settle(failure ?? invalidMultipart(err)));
-    req.on('close', () => {
-      if (!req.complete) settle(new ApiError('invalid_multipart', 'the upload ended before its body was complete'));
-    });
-    req.pipe(parser);
-  });
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if ((err as Error).name === 'MaxPartsExceededError') {
+      throw new ApiError('too_many_fields', 'the form has too many parts');
+    }
+    // The library's own parse errors, and a part header that is not valid UTF-8.
+    throw invalidMultipart((err as Error).message);
+  }
+  if (!file) throw new ApiError('missing_file', 'the multipart form holds no file; send the image in field "file"');
+  return file;
 }
 
-function invalidMultipart(err: Error): ApiError {
-  return new ApiError('invalid_multipart', `the multipart body cannot be parsed: ${err.message}`);
+/**
+ * RFC 2046 lets a body open with a preamble that readers ignore; the parser insists on the first
+ * boundary at byte 0, so the body is handed over from there (a delimiter begins a line).
+ */
+function withoutPreamble(body: Buffer, boundary: string): Buffer {
+  const delimiter = Buffer.from(`--${boundary}`);
+  if (body.subarray(0, delimiter.length).equals(delimiter)) return body;
+  const at = body.indexOf(Buffer.concat([CRLF, delimiter]));
+  return at < 0 ? body : body.subarray(at + CRLF.length);
 }
 
-function missingFile(): ApiError {
-  return new ApiError('missing_file', 'the multipart form holds no file; send the image in field "file"');
+function invalidMultipart(reason: string): ApiError {
+  return new ApiError('invalid_multipart', `the multipart body cannot be parsed: ${reason}`);
 }

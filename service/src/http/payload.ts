@@ -9,7 +9,7 @@ import { koaBody } from 'koa-body';
 import getRawBody from 'raw-body';
 import { parserError, tooLarge } from './error-mapping.ts';
 import { ApiError, type ErrorCode } from './errors.ts';
-import { readMultipartFile } from './multipart.ts';
+import { fileFromForm } from './multipart.ts';
 
 export type Payload = { form: 'multipart' | 'raw'; bytes: Buffer } | { form: 'json'; pixels: unknown };
 
@@ -27,20 +27,21 @@ export function createPayloadReader(maxBodyBytes: number) {
     const declared = Number(ctx.get('content-length'));
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
     if (ctx.is('multipart/form-data')) {
-      // The parser bounds the file, not the whole body: without a declared length checked above,
-      // a chunked multipart body of anything else would stream through it without end.
+      // The contract asks a form to declare its length: it is checked against the limit before a
+      // byte is read, and the body, read whole and then parsed, must be that long.
       if (!ctx.get('content-length')) {
         throw new ApiError(
           'length_required',
           'a multipart upload must declare its Content-Length; send the image as a raw image/* body to stream it',
         );
       }
-      const bytes = await readMultipartFile(ctx.req, maxBodyBytes);
+      const body = await readBody(ctx, maxBodyBytes, 'invalid_multipart');
+      const bytes = fileFromForm(body, ctx.get('content-type'));
       if (bytes.length === 0) throw new ApiError('empty_file', 'the uploaded file is empty (0 bytes)');
       return { form: 'multipart', bytes };
     }
     if (ctx.is('image/*')) {
-      const bytes = await getRawBody(ctx.req, { limit: maxBodyBytes });
+      const bytes = await readBody(ctx, maxBodyBytes, 'bad_request');
       if (bytes.length === 0) throw new ApiError('empty_file', 'the request body is empty (0 bytes)');
       return { form: 'raw', bytes };
     }
@@ -57,6 +58,15 @@ export function createPayloadReader(maxBodyBytes: number) {
       `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
     );
   };
+}
+
+/** The whole body, at most `limit` bytes and as long as it declared, or an error under `code`. */
+async function readBody(ctx: Context, limit: number, code: ErrorCode): Promise<Buffer> {
+  try {
+    return await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || null });
+  } catch (err) {
+    throw parserError(err, code);
+  }
 }
 
 /** Runs a koa-body parser; its errors become ours under `code` (error-mapping.ts reads them). */
