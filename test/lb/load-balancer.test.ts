@@ -1,0 +1,193 @@
+/**
+ * The load balancer's configuration (haproxy/haproxy.cfg), run by a real HAProxy in front of real
+ * replica processes on loopback: `haproxy -c` on both server files, requests spread over the
+ * replicas, no client-visible error while a replica is killed or drains, JSON errors in the
+ * service's shape when no replica is left, and its Prometheus metrics. The compose tier runs the
+ * same file in the pinned image.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../devkit/free-port.ts';
+import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
+import { digits, encodeDigit, sample } from '../../devkit/testing.ts';
+
+const haveHaproxy = spawnSync('sh', ['-c', 'command -v haproxy']).status === 0;
+
+interface Balancer {
+  url: string;
+  metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** HAProxy with the project's haproxy.cfg and a server file naming `servers` (name -> host:port). */
+async function startBalancer(dir: string, servers: Record<string, string>): Promise<Balancer> {
+  const file = join(dir, `servers-${Object.keys(servers).join('-') || 'none'}.cfg`);
+  const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
+  writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child: ChildProcess = spawn('haproxy', ['-db', '-f', 'haproxy/haproxy.cfg', '-f', file], {
+    env: { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_METRICS_BIND: `127.0.0.1:${metricsPort}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const balancer = {
+    url: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(balancer.metricsUrl).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return balancer;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('HAProxy did not start');
+}
+
+/** Whether each named server is up in HAProxy's own view (its Prometheus exporter). */
+async function serversUp(balancer: Balancer, names: string[]): Promise<Record<string, boolean>> {
+  const text = await (await fetch(balancer.metricsUrl)).text();
+  const state = (server: string) => sample(text, 'haproxy_server_status', { proxy: 'replicas', server, state: 'UP' });
+  return Object.fromEntries(names.map((name) => [name, state(name) === 1]));
+}
+
+async function until(what: string, probe: () => Promise<boolean>, seconds = 15): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** `workers` clients sending forms to `url` until `stop` resolves; every answer tallied. */
+async function steadyLoad(url: string, png: Buffer, workers: number, stop: Promise<unknown>) {
+  let done = false;
+  void stop.then(() => (done = true));
+  const byReplica: Record<string, number> = {};
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!done) {
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'digit.png');
+        try {
+          const res = await fetch(`${url}/predict`, { method: 'POST', body: form });
+          const body = (await res.json()) as { replica?: string };
+          if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(body)}`);
+          else byReplica[body.replica!] = (byReplica[body.replica!] ?? 0) + 1;
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    }),
+  );
+  return { byReplica, failures };
+}
+
+describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHaproxy && !process.env.CI }, () => {
+  let dir: string;
+  let png: Buffer;
+  const replicas: Record<string, ReplicaProcess> = {};
+  before(async () => {
+    assert.ok(haveHaproxy, 'haproxy is missing in CI (apt-get install haproxy)');
+    dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
+    png = await encodeDigit(digits(1, 3)[0]!.pixels);
+    const names = ['mnist-1', 'mnist-2', 'mnist-3'];
+    const started = await Promise.all(names.map((name) => spawnReplica({ REPLICA: name })));
+    names.forEach((name, i) => (replicas[name] = started[i]!));
+  });
+  after(async () => {
+    await Promise.all(Object.values(replicas).map((r) => r.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const address = (r: ReplicaProcess) => r.url.replace('http://', '');
+
+  it('is a valid configuration with the compose and the Swarm server files', () => {
+    for (const servers of ['haproxy/compose.cfg', 'haproxy/swarm.cfg']) {
+      // -c resolves server names; the compose and Swarm names exist only inside their networks.
+      const out = execFileSync('haproxy', ['-c', '-f', 'haproxy/haproxy.cfg', '-f', servers], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      assert.match(out, /Configuration file is valid/);
+    }
+  });
+
+  it('spreads requests over every replica, and keeps answering while one is killed (retried elsewhere)', async () => {
+    const names = ['mnist-1', 'mnist-2'];
+    const lb = await startBalancer(dir, {
+      'mnist-1': address(replicas['mnist-1']!),
+      'mnist-2': address(replicas['mnist-2']!),
+    });
+    try {
+      await until('both replicas up in HAProxy', async () => Object.values(await serversUp(lb, names)).every(Boolean));
+      const load = steadyLoad(lb.url, png, 8, new Promise((r) => setTimeout(r, 6000)));
+      await new Promise((r) => setTimeout(r, 2000));
+      replicas['mnist-2']!.child.kill('SIGKILL');
+      const { byReplica, failures } = await load;
+      assert.deepEqual(failures, [], 'no client saw an error');
+      assert.ok(byReplica['mnist-1']! > 50 && byReplica['mnist-2']! > 50, JSON.stringify(byReplica));
+      assert.deepEqual(await serversUp(lb, names), { 'mnist-1': true, 'mnist-2': false }, 'the killed one is down');
+      const metrics = await (await fetch(lb.metricsUrl)).text();
+      const retries = sample(metrics, 'haproxy_backend_retry_warnings_total', { proxy: 'replicas' }) ?? 0;
+      assert.ok(retries > 0, 'the requests it was serving were retried on the other');
+    } finally {
+      await lb.stop();
+    }
+  });
+
+  it('sends a draining replica nothing new: its in-flight requests finish, the rest go elsewhere', async () => {
+    const names = ['mnist-1', 'mnist-3'];
+    const lb = await startBalancer(dir, {
+      'mnist-1': address(replicas['mnist-1']!),
+      'mnist-3': address(replicas['mnist-3']!),
+    });
+    try {
+      await until('both replicas up in HAProxy', async () => Object.values(await serversUp(lb, names)).every(Boolean));
+      const stopped = new Promise((r) => setTimeout(r, 6000));
+      const load = steadyLoad(lb.url, png, 8, stopped);
+      await new Promise((r) => setTimeout(r, 2000));
+      const exit = replicas['mnist-3']!.stop(); // SIGTERM: drains, then exits
+      await until('the draining replica marked down', async () => !(await serversUp(lb, names))['mnist-3']);
+      const { failures } = await load;
+      assert.deepEqual(failures, [], 'no client saw an error');
+      assert.equal(await exit, 0, 'the replica drained and exited cleanly');
+      const after = await steadyLoad(lb.url, png, 4, new Promise((r) => setTimeout(r, 1000)));
+      assert.deepEqual(Object.keys(after.byReplica), ['mnist-1'], 'only the live replica answers now');
+    } finally {
+      await lb.stop();
+    }
+  });
+
+  it("answers in the service's JSON error shape when no replica is left (503 with Retry-After)", async () => {
+    const lb = await startBalancer(dir, { gone: `127.0.0.1:${await freePort()}` });
+    try {
+      await until('the absent server marked down', async () => !(await serversUp(lb, ['gone'])).gone);
+      const res = await fetch(`${lb.url}/predict`, {
+        method: 'POST',
+        body: new Uint8Array(png),
+        headers: { 'content-type': 'image/png' },
+      });
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('content-type'), 'application/json');
+      assert.equal(res.headers.get('retry-after'), '1');
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'no_replica_available');
+      assert.match(body.error.message, /no replica/);
+    } finally {
+      await lb.stop();
+    }
+  });
+});
