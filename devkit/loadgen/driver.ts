@@ -90,6 +90,7 @@ export async function runLoad(
     const t0 = performance.now();
     let status: number | string;
     let answer: number | undefined;
+    let replica: string | undefined;
     try {
       const res = await pools[target]!.request({
         path: '/predict',
@@ -99,12 +100,12 @@ export async function runLoad(
       });
       status = res.statusCode;
       const text = await res.body.text();
-      if (status === 200) answer = (JSON.parse(text) as { digit: number }).digit;
+      if (status === 200) ({ digit: answer, replica } = JSON.parse(text) as { digit: number; replica?: string });
     } catch (err) {
       status = (err as { code?: string }).code ?? 'network_error';
     }
     const ms = performance.now() - t0;
-    const record = { good: !bad, status, ms, correct: digit !== undefined && answer === digit.label };
+    const record = { good: !bad, status, ms, correct: digit !== undefined && answer === digit.label, replica };
     tallies[target]!.add(record);
     window.add(record);
   }

@@ -5,11 +5,14 @@ export interface RequestRecord {
   status: number | string;
   ms: number;
   correct: boolean;
+  /** The `replica` named by a 200 answer: behind a load balancer, who served it. */
+  replica?: string;
 }
 
 export class TargetTally {
   readonly latencies: number[] = [];
   readonly statuses = new Map<string, number>();
+  readonly replicas = new Map<string, number>();
   good = 0;
   goodFailed = 0;
   ok = 0;
@@ -22,6 +25,7 @@ export class TargetTally {
     const key = String(r.status);
     this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
     if (r.status === 200) this.ok++;
+    if (r.replica !== undefined) this.replicas.set(r.replica, (this.replicas.get(r.replica) ?? 0) + 1);
     if (r.good) {
       this.good++;
       if (r.status !== 200) this.goodFailed++;
@@ -35,6 +39,8 @@ export interface TargetSummary {
   requests: number;
   ok: number;
   by_status: Record<string, number>;
+  /** 200 answers by the replica each names. */
+  by_replica: Record<string, number>;
   good_requests: number;
   good_error_rate: number;
   /** Correct digits among the good requests that were answered 200. */
@@ -58,8 +64,11 @@ const round = (v: number, digits = 3) => Number(v.toFixed(digits));
 
 function summarizeOne(target: string, tallies: TargetTally[], seconds: number): TargetSummary {
   const latencies = tallies.flatMap((t) => t.latencies).sort((a, b) => a - b);
-  const byStatus: Record<string, number> = {};
-  for (const t of tallies) for (const [k, v] of t.statuses) byStatus[k] = (byStatus[k] ?? 0) + v;
+  const counts = (of: (t: TargetTally) => Map<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const t of tallies) for (const [k, v] of of(t)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
   const sum = (f: (t: TargetTally) => number) => tallies.reduce((a, t) => a + f(t), 0);
   const good = sum((t) => t.good);
   const answeredGood = good - sum((t) => t.goodFailed);
@@ -67,7 +76,8 @@ function summarizeOne(target: string, tallies: TargetTally[], seconds: number): 
     target,
     requests: latencies.length,
     ok: sum((t) => t.ok),
-    by_status: byStatus,
+    by_status: counts((t) => t.statuses),
+    by_replica: Object.fromEntries(Object.entries(counts((t) => t.replicas)).sort(([a], [b]) => a.localeCompare(b))),
     good_requests: good,
     good_error_rate: good === 0 ? 0 : round(sum((t) => t.goodFailed) / good, 4),
     accuracy: answeredGood === 0 ? null : round(sum((t) => t.correct) / answeredGood, 4),
@@ -95,6 +105,7 @@ export function formatSummary(s: Summary): string {
     'requests',
     'ok',
     'by status',
+    'by replica',
     'good err',
     'accuracy',
     'req/s',
@@ -107,9 +118,11 @@ export function formatSummary(s: Summary): string {
     t.target,
     String(t.requests),
     String(t.ok),
-    Object.entries(t.by_status)
-      .map(([k, v]) => `${k}:${v}`)
-      .join(' '),
+    ...[t.by_status, t.by_replica].map((counts) =>
+      Object.entries(counts)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' '),
+    ),
     `${(t.good_error_rate * 100).toFixed(2)}%`,
     t.accuracy === null ? '-' : `${(t.accuracy * 100).toFixed(2)}%`,
     String(t.throughput_per_s),
@@ -117,6 +130,6 @@ export function formatSummary(s: Summary): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells.map((c, i) => (i === 0 || i === 3 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }

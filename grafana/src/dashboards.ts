@@ -69,7 +69,7 @@ export const clusterOverview: DashboardSpec = {
           type: 'stat',
           title: 'Targets up',
           description:
-            "1 (UP) when Prometheus's last scrape of the target succeeded: both replicas, node-exporter, Prometheus.",
+            "1 (UP) when Prometheus's last scrape of the target succeeded: the replicas, the load balancer, node-exporter, Prometheus.",
           unit: 'none',
           width: 12,
           height: 5,
@@ -100,6 +100,106 @@ export const clusterOverview: DashboardSpec = {
           ],
         },
         comparisonTable,
+      ],
+    },
+    {
+      title: 'Entry point (load balancer)',
+      panels: [
+        perReplica({
+          title: 'Requests: the balancer sends, the replica answers',
+          description:
+            "Requests per second the load balancer sent each replica (HAProxy's count), beside the POST /predict requests the replica itself answered: the two lines of a replica should match; a gap is traffic that went to the replica directly, or was lost between them.",
+          unit: 'reqps',
+          width: 8,
+          queries: [
+            {
+              expr: `sum by (replica) (rate(haproxy_server_http_responses_total{job="lb",${R}}[${RATE}]))`,
+              legend: 'via lb {{replica}}',
+            },
+            { expr: `replica:mnist_requests:rate1m{${R}}`, legend: 'answered {{replica}}' },
+          ],
+        }),
+        perReplica({
+          title: 'Response time at the balancer',
+          description:
+            "HAProxy's average time to the replica's answer and total time of a request, over its last 1024 requests to each replica.",
+          unit: 's',
+          width: 8,
+          queries: [
+            {
+              expr: `max by (replica) (haproxy_server_response_time_average_seconds{job="lb",${R}})`,
+              legend: 'response {{replica}}',
+            },
+            {
+              expr: `max by (replica) (haproxy_server_total_time_average_seconds{job="lb",${R}})`,
+              legend: 'total {{replica}}',
+            },
+          ],
+        }),
+        perReplica({
+          title: 'Retries and redispatches',
+          description:
+            'Requests per second the balancer retried because a replica refused the connection or gave no answer, and those it then sent to another replica. Any value means a replica failed a request that a client did not see fail.',
+          unit: 'reqps',
+          width: 8,
+          queries: [
+            {
+              expr: `sum by (replica) (rate(haproxy_server_retry_warnings_total{job="lb",${R}}[${RATE}]))`,
+              legend: 'retried {{replica}}',
+            },
+            {
+              expr: `sum by (replica) (rate(haproxy_server_redispatch_warnings_total{job="lb",${R}}[${RATE}]))`,
+              legend: 'redispatched {{replica}}',
+            },
+          ],
+        }),
+        {
+          type: 'stat',
+          title: 'Health check state',
+          description:
+            "UP when the replica's /readyz answered 200 on the last two checks (every second); DOWN while it is starting, draining or gone, and then it gets no new requests.",
+          unit: 'none',
+          width: 8,
+          perReplica: true,
+          queries: [
+            { expr: `max by (replica) (haproxy_server_status{job="lb",state="UP",${R}})`, legend: '{{replica}}' },
+          ],
+          fieldConfig: {
+            mappings: [
+              { type: 'value', options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
+            ],
+          },
+          options: { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] } },
+        },
+        perReplica({
+          title: 'Connections and queue at the balancer',
+          description:
+            "Requests the balancer has open with each replica, and requests waiting in the balancer's queue for a replica (none should wait: the replicas queue their own inputs for batching).",
+          unit: 'none',
+          width: 8,
+          queries: [
+            {
+              expr: `max by (replica) (haproxy_server_current_sessions{job="lb",${R}})`,
+              legend: 'open {{replica}}',
+            },
+            { expr: `max by (replica) (haproxy_server_current_queue{job="lb",${R}})`, legend: 'queued {{replica}}' },
+          ],
+        }),
+        {
+          type: 'timeseries',
+          title: 'Answers of the entry point by status class',
+          description:
+            "Responses per second the clients of the entry point got, by HTTP status class: 5xx here that the replicas did not send are the balancer's own (no replica available, timeouts).",
+          unit: 'reqps',
+          width: 8,
+          stack: true,
+          queries: [
+            {
+              expr: `sum by (code) (rate(haproxy_frontend_http_responses_total{job="lb",proxy="api"}[${RATE}]))`,
+              legend: '{{code}}',
+            },
+          ],
+        },
       ],
     },
     {

@@ -8,40 +8,43 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cache=${STANDIN_CACHE:-/var/cache/mnist-cluster}
-base=mnist-standin/debian:bookworm
 mkdir -p "$cache"
 
 # The image names, read from the project's own files so they cannot drift.
 node_image=$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)
 prom_image=$(sed -n 's/^ *image: *\(prom\/prometheus:.*\)$/\1/p' compose.yaml | head -1)
 exporter_image=$(sed -n 's/^ *image: *\(prom\/node-exporter:.*\)$/\1/p' compose.yaml | head -1)
+haproxy_image=$(sed -n 's/^ *image: *\(haproxy:.*\)$/\1/p' compose.yaml | head -1)
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 pullable() { timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
 
-debian_base() {
-  have "$base" && return
-  local tar="$cache/bookworm-minbase.tar"
+debian_base() { # suite (bookworm, trixie): a minimal Debian root filesystem as mnist-standin/debian:<suite>
+  local suite=$1
+  have "mnist-standin/debian:$suite" && return
+  local tar="$cache/$suite-minbase.tar"
   if [ ! -s "$tar" ]; then
     local mirror root
     mirror=$(grep -h -m1 -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' || true)
     [ -n "$mirror" ] || mirror=$(grep -h -m1 -E '^deb ' /etc/apt/sources.list | awk '{print $2}')
     root=$(mktemp -d)
-    debootstrap --variant=minbase bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1
+    debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1
     # Point the image's apt at the same mirror and drop the host's package cache.
-    echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
+    echo "deb $mirror $suite main" >"$root/etc/apt/sources.list"
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
     tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
     rm -rf "$root"
   fi
-  docker import "$tar" "$base" >/dev/null
+  docker import "$tar" "mnist-standin/debian:$suite" >/dev/null
 }
 
 missing() { ! have "$1" && ! pullable "$1"; }
 
-build() { # name, then a Dockerfile on stdin; the build context is $ctx
-  debian_base
-  docker build -q -t "$1" -f - "$ctx" >/dev/null
+build() { # name, then a Dockerfile on stdin whose FROM is mnist-standin/debian:<suite>; context $ctx
+  local dockerfile
+  dockerfile=$(cat)
+  debian_base "$(sed -n 's|^FROM mnist-standin/debian:\(.*\)$|\1|p' <<<"$dockerfile" | head -1)"
+  docker build -q -t "$1" -f - "$ctx" <<<"$dockerfile" >/dev/null
   echo "built stand-in $1"
 }
 
@@ -89,5 +92,30 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 USER nobody
 EXPOSE 9100
 ENTRYPOINT ["/bin/node_exporter"]
+DOCKERFILE
+fi
+
+if missing "$haproxy_image"; then
+  # Trixie's HAProxy is the pinned line (3.0, built with the Prometheus exporter); bookworm's is 2.6.
+  # The official image's paths, user, stop signal and entrypoint (-W -db added to `haproxy ...`).
+  cat >"$ctx/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+case "$1" in -*) set -- haproxy "$@" ;; esac
+if [ "$1" = haproxy ]; then shift; set -- haproxy -W -db "$@"; fi
+exec "$@"
+SH
+  chmod 0755 "$ctx/docker-entrypoint.sh"
+  build "$haproxy_image" <<'DOCKERFILE'
+FROM mnist-standin/debian:trixie
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy \
+ && rm -rf /var/lib/apt/lists/* && ln -s /usr/sbin/haproxy /usr/local/sbin/haproxy \
+ && mkdir -p /usr/local/etc/haproxy /var/lib/haproxy && chown haproxy:haproxy /var/lib/haproxy
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+USER haproxy
+WORKDIR /var/lib/haproxy
+STOPSIGNAL SIGUSR1
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
 DOCKERFILE
 fi

@@ -6,14 +6,27 @@
  * stand-ins of scripts/ci/standin-images.sh).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
-import { byReplica, compose, health, predict, query, REPLICAS, run, startStack, stopStack, waitFor } from './stack.ts';
+import {
+  byReplica,
+  compose,
+  health,
+  LB,
+  predict,
+  query,
+  REPLICAS,
+  run,
+  startStack,
+  stopStack,
+  waitFor,
+} from './stack.ts';
 
 /** Every datasource reference in a dashboard: objects with a `datasource` field. */
 function datasourceUids(node: unknown, out: string[] = []): string[] {
@@ -40,7 +53,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
 
   it('has every service healthy', async () => {
     const states = await health();
-    for (const service of ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus'])
+    for (const service of ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus'])
       assert.equal(states[service], 'healthy', service);
   });
 
@@ -60,7 +73,31 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       assert.ok(correct[replica.name]! >= 19, `${replica.name}: ${correct[replica.name]}/20`);
   });
 
-  it('is scraped by Prometheus: both replicas and node-exporter up', async () => {
+  it('answers `curl -F` on the entry point 8080 through the load balancer, which spreads load over both replicas', async () => {
+    const png = await encodeDigit(digits(1, 11)[0]!.pixels);
+    const dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
+    writeFileSync(join(dir, 'digit.png'), png);
+    const { stdout } = await run('curl', ['-sS', '-F', `file=@${join(dir, 'digit.png')}`, `${LB}/predict`]);
+    rmSync(dir, { recursive: true });
+    const answer = JSON.parse(stdout) as { digit: number; replica: string };
+    assert.equal(answer.digit, digits(1, 11)[0]!.label);
+    assert.ok(['mnist-1', 'mnist-2'].includes(answer.replica), answer.replica);
+    const { stdout: out } = await run('scripts/load.sh', [
+      ...['--target', LB, '--requests', '300', '--concurrency', '8', '--quiet', '--json'],
+    ]);
+    const summary = lastJsonLine<{ total: { ok: number; by_replica: Record<string, number> } }>(out);
+    assert.equal(summary.total.ok, 300);
+    assert.deepEqual(Object.keys(summary.total.by_replica), ['mnist-1', 'mnist-2'], 'the summary names both');
+    for (const n of Object.values(summary.total.by_replica))
+      assert.ok(n >= 60, JSON.stringify(summary.total.by_replica));
+  });
+
+  it("is scraped by Prometheus: both replicas, the load balancer's view of each, and node-exporter up", async () => {
+    const lbView = await waitFor('the load balancer scraped', 30, async () => {
+      const upByReplica = byReplica(await query('haproxy_server_status{job="lb",state="UP"}'));
+      return upByReplica['mnist-1'] === 1 && upByReplica['mnist-2'] === 1 ? upByReplica : undefined;
+    });
+    assert.deepEqual(Object.keys(lbView).sort(), ['mnist-1', 'mnist-2']);
     await waitFor('all targets up', 60, async () => {
       const up = await query('up');
       const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);

@@ -12,6 +12,7 @@ import { digits, encodeDigit, lastJsonLine } from '../../devkit/testing.ts';
 import {
   byReplica,
   compose,
+  LB,
   predict,
   PROMETHEUS,
   query,
@@ -27,6 +28,7 @@ interface TargetSummary {
   requests: number;
   ok: number;
   by_status: Record<string, number>;
+  by_replica: Record<string, number>;
 }
 
 /** scripts/load.sh in the background; resolves with its JSON summary whatever its exit code. */
@@ -63,6 +65,22 @@ async function containerOf(service: string): Promise<{ id: string; restarts: num
   const { stdout } = await run('docker', ['inspect', '--format', '{{.RestartCount}} {{.State.StartedAt}}', id]);
   const [restarts, startedAt] = stdout.trim().split(' ');
   return { id, restarts: Number(restarts), startedAt: startedAt! };
+}
+
+/**
+ * The replica's Node process in a container, seen from the host. Not `docker kill`: Docker records
+ * that as a deliberate stop, and no restart policy applies. The server is the only child of the
+ * container's init; a healthcheck's `node -e` is not (its parent is the runtime's shim), and after
+ * host PIDs wrap it may list before the server.
+ */
+async function serverPid(containerId: string): Promise<number> {
+  const { stdout: init } = await run('docker', ['inspect', '--format', '{{.State.Pid}}', containerId]);
+  const initPid = init.trim();
+  const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
+  assert.equal(children.length, 1, `one child under the container's init: ${children.join(' ')}`);
+  const pid = Number(children[0]);
+  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'node', "the replica's node process");
+  return pid;
 }
 
 const png = async () => encodeDigit(digits(1, 77)[0]!.pixels);
@@ -133,7 +151,7 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     for (const r of REPLICAS) assert.ok(p99[r.name]! < 0.5, `${r.name} p99 back to ${p99[r.name]} s`);
   });
 
-  it('keeps serving when a replica is killed during load; the restart policy brings it back', async (t) => {
+  it('keeps serving when a replica is killed during load (no error through the load balancer); the restart policy brings it back', async (t) => {
     const victim = REPLICAS[1];
     const before = await containerOf(victim.name);
     const startedBefore = await waitFor('both replicas scraped', 60, async () => {
@@ -144,6 +162,7 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       ...REPLICAS.flatMap((r) => ['--target', r.api]),
       ...['--concurrency', '8', '--duration', '30', '--mix', 'multipart=1,raw=1,json=1'],
     ]);
+    const throughLb = backgroundLoad(['--target', LB, '--concurrency', '8', '--duration', '30']);
     // Killed once Prometheus has seen it serve part of this load, so the restart shows as a reset.
     const served = async () =>
       byReplica(await query('sum by (replica) (mnist_http_requests_total{job="mnist",route="/predict"})'))[
@@ -153,23 +172,24 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     await waitFor(`${victim.name} to serve the load`, 30, async () =>
       (await served()) >= servedBefore + 200 ? true : undefined,
     );
-    // The Node process itself, from the host, as the OOM killer or a crash would end it. Not
-    // `docker kill`: Docker records that as a deliberate stop, and no restart policy applies.
-    // The server is the only child of the container's init; a healthcheck's `node -e` is not (its
-    // parent is the runtime's shim), and after host PIDs wrap it may list before the server.
-    const { stdout: init } = await run('docker', ['inspect', '--format', '{{.State.Pid}}', before.id]);
-    const initPid = init.trim();
-    const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
-    assert.equal(children.length, 1, `one child under the container's init: ${children.join(' ')}`);
-    const pid = Number(children[0]);
-    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'node', "the replica's node process");
-    process.kill(pid, 'SIGKILL');
+    // The Node process itself, from the host, as the OOM killer or a crash would end it.
+    process.kill(await serverPid(before.id), 'SIGKILL');
     const back = await waitFor(`${victim.name} restarted by its restart policy`, 90, async () => {
       const now = await containerOf(victim.name);
       return now.restarts > before.restarts ? now : undefined;
     });
     assert.equal(back.id, before.id, 'the same container, restarted (not recreated)');
     const summary = await load;
+    const [balanced] = (await throughLb).targets;
+    t.diagnostic(
+      `through the load balancer: ${JSON.stringify(balanced!.by_status)} ${JSON.stringify(balanced!.by_replica)}`,
+    );
+    assert.equal(
+      balanced!.ok,
+      balanced!.requests,
+      `no error through the load balancer: ${JSON.stringify(balanced!.by_status)}`,
+    );
+    assert.ok(balanced!.by_replica['mnist-2']! > 0 && balanced!.by_replica['mnist-1']! > 0, 'both served through it');
     const [survivor, killed] = summary.targets;
     for (const target of summary.targets) t.diagnostic(`${target.target}: ${JSON.stringify(target.by_status)}`);
     assert.equal(
@@ -203,6 +223,32 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     // the 2 s scrape interval): reported, not asserted.
     const lowest = byReplica(await query('min_over_time(up{job="mnist"}[2m])'));
     t.diagnostic(`lowest up over the last 2 minutes: ${JSON.stringify(lowest)}`);
+  });
+
+  it('sends a draining replica (SIGTERM) nothing new: no error through the load balancer, and it comes back', async (t) => {
+    const victim = REPLICAS[1];
+    const before = await containerOf(victim.name);
+    await waitFor('the load balancer to see both replicas up', 60, async () => {
+      const up = byReplica(await query('haproxy_server_status{job="lb",state="UP"}'));
+      return up['mnist-1'] === 1 && up['mnist-2'] === 1 ? true : undefined;
+    });
+    const throughLb = backgroundLoad(['--target', LB, '--concurrency', '8', '--duration', '20']);
+    await new Promise((r) => setTimeout(r, 5000));
+    // As `docker stop` or a rolling update starts it: the replica stops listening and finishes
+    // what it has; the balancer's next checks fail and it stops sending there.
+    process.kill(await serverPid(before.id), 'SIGTERM');
+    await waitFor(`${victim.name} restarted by its restart policy`, 90, async () =>
+      (await containerOf(victim.name)).restarts > before.restarts ? true : undefined,
+    );
+    const [balanced] = (await throughLb).targets;
+    t.diagnostic(
+      `through the load balancer: ${JSON.stringify(balanced!.by_status)} ${JSON.stringify(balanced!.by_replica)}`,
+    );
+    assert.equal(balanced!.ok, balanced!.requests, `no error: ${JSON.stringify(balanced!.by_status)}`);
+    const { stdout: logs } = await run('docker', ['logs', '--since', '60s', before.id], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    assert.match(logs, /"msg":"draining"/, 'the replica drained');
   });
 
   it('keeps its history across a recreated Prometheus container (named volume)', async () => {

@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 
 export const run = promisify(execFile);
 export const PROMETHEUS = 'http://127.0.0.1:9090';
+/** The load balancer's entry point, in front of every replica. */
+export const LB = 'http://127.0.0.1:8080';
 export const REPLICAS = [
   { name: 'mnist-1', api: 'http://127.0.0.1:8000' },
   { name: 'mnist-2', api: 'http://127.0.0.1:9000' },
@@ -88,7 +90,7 @@ export async function startStack(): Promise<boolean> {
     () => false,
   );
   await compose('--profile', 'load', 'build', '--quiet');
-  const services = ['mnist-1', 'mnist-2', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
+  const services = ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
   await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
   return withGrafana;
 }

@@ -7,6 +7,7 @@ import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { DASHBOARD_DIR, renderDashboards } from '../../grafana/src/generate.ts';
 import { freePort } from '../../devkit/free-port.ts';
+import { haveHaproxy, startBalancer } from '../../devkit/haproxy.ts';
 import { startTestReplica } from '../../devkit/testing.ts';
 import { metricNames } from './promql-names.ts';
 
@@ -63,6 +64,7 @@ function namesIn(text: string): Set<string> {
 describe('Grafana dashboards', () => {
   const known = new Set<string>(['up']);
   let exporterChecked = false;
+  let haproxyChecked = false;
 
   before(async () => {
     const replica = await startTestReplica();
@@ -83,6 +85,16 @@ describe('Grafana dashboards', () => {
         groups: { rules: { record?: string }[] }[];
       };
       for (const group of rules.groups) for (const rule of group.rules) if (rule.record) known.add(rule.record);
+    }
+    // HAProxy's names from a real one with the project's configuration and one server.
+    if (haveHaproxy()) {
+      const balancer = await startBalancer({ 'mnist-1': `127.0.0.1:${await freePort()}` });
+      try {
+        for (const name of namesIn(await (await fetch(balancer.metricsUrl)).text())) known.add(name);
+        haproxyChecked = true;
+      } finally {
+        await balancer.stop();
+      }
     }
     // node-exporter's names from a real one (Debian's prometheus-node-exporter), where installed.
     const exporter = ['prometheus-node-exporter', 'node_exporter'].find(
@@ -164,12 +176,14 @@ describe('Grafana dashboards', () => {
     });
   }
 
-  it('use only metric names that the service, node-exporter or the recording rules expose', () => {
+  it('use only metric names that the service, node-exporter, HAProxy or the recording rules expose', () => {
     if (!exporterChecked) assert.ok(!process.env.CI, 'CI installs prometheus-node-exporter to check node_* names');
+    if (!haproxyChecked) assert.ok(!process.env.CI, 'CI installs haproxy to check haproxy_* names');
     for (const spec of Object.values(DASHBOARDS)) {
       for (const { panel, query } of queriesOf(spec)) {
         for (const name of metricNames(query.expr)) {
           if (name.startsWith('node_') && !exporterChecked) continue;
+          if (name.startsWith('haproxy_') && !haproxyChecked) continue;
           assert.ok(known.has(name), `${spec.uid} / ${panel.title}: unknown metric ${name}`);
         }
       }

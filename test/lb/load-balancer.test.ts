@@ -6,54 +6,14 @@
  * same file in the pinned image.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../devkit/free-port.ts';
+import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { digits, encodeDigit, sample } from '../../devkit/testing.ts';
-
-const haveHaproxy = spawnSync('sh', ['-c', 'command -v haproxy']).status === 0;
-
-interface Balancer {
-  url: string;
-  metricsUrl: string;
-  stop(): Promise<void>;
-}
-
-/** HAProxy with the project's haproxy.cfg and a server file naming `servers` (name -> host:port). */
-async function startBalancer(dir: string, servers: Record<string, string>): Promise<Balancer> {
-  const file = join(dir, `servers-${Object.keys(servers).join('-') || 'none'}.cfg`);
-  const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
-  writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', 'haproxy/haproxy.cfg', '-f', file], {
-    env: { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_METRICS_BIND: `127.0.0.1:${metricsPort}` },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const balancer = {
-    url: `http://127.0.0.1:${port}`,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(balancer.metricsUrl).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return balancer;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('HAProxy did not start');
-}
 
 /** Whether each named server is up in HAProxy's own view (its Prometheus exporter). */
 async function serversUp(balancer: Balancer, names: string[]): Promise<Record<string, boolean>> {
@@ -96,13 +56,23 @@ async function steadyLoad(url: string, png: Buffer, workers: number, stop: Promi
   return { byReplica, failures };
 }
 
-describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHaproxy && !process.env.CI }, () => {
-  let dir: string;
+describe("the load balancer's compose servers", () => {
+  it('name every replica of compose.yaml, at its in-container API port', () => {
+    const compose = parseYaml(readFileSync('compose.yaml', 'utf8')) as { services: Record<string, unknown> };
+    const replicas = Object.keys(compose.services).filter((name) => /^mnist-\d+$/.test(name));
+    const servers = [...readFileSync('haproxy/compose.cfg', 'utf8').matchAll(/^\s*server (\S+) (\S+)/gm)];
+    assert.deepEqual(
+      servers.map((m) => [m[1], m[2]]),
+      replicas.map((name) => [name, `${name}:8000`]),
+    );
+  });
+});
+
+describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHaproxy() && !process.env.CI }, () => {
   let png: Buffer;
   const replicas: Record<string, ReplicaProcess> = {};
   before(async () => {
-    assert.ok(haveHaproxy, 'haproxy is missing in CI (apt-get install haproxy)');
-    dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
+    assert.ok(haveHaproxy(), 'haproxy is missing in CI (apt-get install haproxy)');
     png = await encodeDigit(digits(1, 3)[0]!.pixels);
     const names = ['mnist-1', 'mnist-2', 'mnist-3'];
     const started = await Promise.all(names.map((name) => spawnReplica({ REPLICA: name })));
@@ -110,7 +80,6 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
   });
   after(async () => {
     await Promise.all(Object.values(replicas).map((r) => r.stop()));
-    rmSync(dir, { recursive: true, force: true });
   });
   const address = (r: ReplicaProcess) => r.url.replace('http://', '');
 
@@ -127,7 +96,7 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
 
   it('spreads requests over every replica, and keeps answering while one is killed (retried elsewhere)', async () => {
     const names = ['mnist-1', 'mnist-2'];
-    const lb = await startBalancer(dir, {
+    const lb = await startBalancer({
       'mnist-1': address(replicas['mnist-1']!),
       'mnist-2': address(replicas['mnist-2']!),
     });
@@ -150,7 +119,7 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
 
   it('sends a draining replica nothing new: its in-flight requests finish, the rest go elsewhere', async () => {
     const names = ['mnist-1', 'mnist-3'];
-    const lb = await startBalancer(dir, {
+    const lb = await startBalancer({
       'mnist-1': address(replicas['mnist-1']!),
       'mnist-3': address(replicas['mnist-3']!),
     });
@@ -172,7 +141,7 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
   });
 
   it("answers in the service's JSON error shape when no replica is left (503 with Retry-After)", async () => {
-    const lb = await startBalancer(dir, { gone: `127.0.0.1:${await freePort()}` });
+    const lb = await startBalancer({ gone: `127.0.0.1:${await freePort()}` });
     try {
       await until('the absent server marked down', async () => !(await serversUp(lb, ['gone'])).gone);
       const res = await fetch(`${lb.url}/predict`, {

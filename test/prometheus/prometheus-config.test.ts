@@ -36,7 +36,7 @@ describe('prometheus/prometheus.yml', () => {
     if (out !== null) assert.match(out, /SUCCESS/);
   });
 
-  it('scrapes both replicas under their replica names, node-exporter and itself', () => {
+  it('scrapes both replicas under their replica names, the load balancer, node-exporter and itself', () => {
     const config = parseYaml(readFileSync('prometheus/prometheus.yml', 'utf8')) as { scrape_configs: ScrapeConfig[] };
     const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs]));
     const replicas = jobs.mnist!.map((s) => [s.targets[0], s.labels?.replica, s.labels?.api_port]);
@@ -44,6 +44,7 @@ describe('prometheus/prometheus.yml', () => {
       ['mnist-1:18000', 'mnist-1', '8000'],
       ['mnist-2:18000', 'mnist-2', '9000'],
     ]);
+    assert.deepEqual(jobs.lb![0]!.targets, ['lb:8405']);
     assert.deepEqual(jobs.node![0]!.targets, ['node-exporter:9100']);
     assert.ok(jobs.prometheus, 'Prometheus scrapes itself');
   });

@@ -1,0 +1,53 @@
+/**
+ * HAProxy run with the project's haproxy/haproxy.cfg outside a container, in front of servers on
+ * loopback, for the tests of the balancer's behaviour and of the metric names it exports.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+
+const CONFIG = fileURLToPath(new URL('../haproxy/haproxy.cfg', import.meta.url));
+
+export const haveHaproxy = (): boolean => spawnSync('sh', ['-c', 'command -v haproxy']).status === 0;
+
+export interface Balancer {
+  url: string;
+  metricsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** HAProxy with haproxy.cfg and a server file naming `servers` (name -> host:port). */
+export async function startBalancer(servers: Record<string, string>): Promise<Balancer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
+  const file = join(dir, 'servers.cfg');
+  const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
+  writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn('haproxy', ['-db', '-f', CONFIG, '-f', file], {
+    env: { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_METRICS_BIND: `127.0.0.1:${metricsPort}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const balancer: Balancer = {
+    url: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(balancer.metricsUrl).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return balancer;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await balancer.stop();
+  throw new Error('HAProxy did not start');
+}
