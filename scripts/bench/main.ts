@@ -11,7 +11,9 @@
  * are only compared with figures measured beside them: the sweep alternates off and on at each
  * level, and the headline ratios come from two-second slices of every process and form,
  * interleaved, reported as medians with their min-max spread. Each slice also measures the limit
- * beside the load generator, to show how much a busy neighbour core slows this one. The replicas
+ * beside the load generator, to show how much a busy neighbour core slows this one, and the
+ * batching replica once directly and once through HAProxy with the project's configuration (the
+ * load balancer's cost in throughput and p50). The replicas
  * are warmed up first, until V8 has optimised their hot paths. Prints two tables; the last line is
  * one JSON object with the figures.
  */
@@ -24,6 +26,7 @@ import { INPUT_FORMS, mnistDigits, type InputForm } from '../../devkit/loadgen/p
 import { sample } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { parseCli } from '../../devkit/cli.ts';
+import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
 import { buildService, type ShippedBuild } from './shipped-build.ts';
 
@@ -32,8 +35,8 @@ const USAGE = `Usage: npm run bench [-- options]
 Builds the service as its image runs it, starts replicas (batching on and off), the in-process
 limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them with
 one 28x28 PNG per request: a sweep over concurrency levels with multipart forms, then interleaved
-slices at c=32 of multipart, raw and JSON requests, each ratio with its min-max spread. Needs root
-and a writable cgroup cpu hierarchy. The last line printed is one JSON object.
+slices at c=32 of multipart, raw and JSON requests and of the replica through the load balancer,
+each ratio with its min-max spread. Needs root, a writable cgroup cpu hierarchy and haproxy. The last line printed is one JSON object.
 
   --seconds N        length of each sweep step (default 8)
   --concurrency L    comma-separated sweep levels (default 1,8,32,128)
@@ -68,6 +71,11 @@ type Slice = {
   on_json_per_s: number;
   ceiling_per_s: number;
   ceiling_raw_per_s: number;
+  /** The batching replica with multipart, directly and through HAProxy, in turns. */
+  lb_direct_per_s: number;
+  lb_per_s: number;
+  lb_direct_p50_ms: number;
+  lb_p50_ms: number;
 };
 type LimitFigure = { batch: number; perSecond: number };
 
@@ -170,8 +178,8 @@ async function measure(replica: ReplicaProcess, batching: Batching, concurrency:
 const round3 = (x: number) => Number(x.toFixed(3));
 
 /** Measures each item, starting from the `turn`-th (modulo the count), and returns them by name. */
-async function inTurn<K extends string>(turn: number, items: readonly K[], measure: (item: K) => Promise<number>) {
-  const out = {} as Record<K, number>;
+async function inTurn<K extends string, V>(turn: number, items: readonly K[], measure: (item: K) => Promise<V>) {
+  const out = {} as Record<K, V>;
   for (let i = 0; i < items.length; i++) {
     const item = items[(turn + i) % items.length]!;
     out[item] = await measure(item);
@@ -194,6 +202,7 @@ const groups = {
 const runs: Run[] = [];
 const interleaved: Slice[] = [];
 const replicas: ReplicaProcess[] = [];
+let balancer: Balancer | undefined;
 let best: LimitFigure;
 try {
   best = JSON.parse(await limitProcess(groups.limit, build, ['--batches', '1,8,16,32,64']).next()) as LimitFigure;
@@ -225,6 +234,17 @@ try {
   console.error(`warming the HTTP ceiling up for ${JIT_WARM_UP_SECONDS} s`);
   const ceilingForms = { multipart: 1, raw: 1, json: 0 };
   await runLoad(loadPlan(ceiling, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, ceilingForms), digits);
+  // The load balancer's cost: HAProxy with the project's configuration in front of the batching
+  // replica, outside the quotas (as in compose, where it has no CPU limit), on the generator's core.
+  if (!haveHaproxy())
+    throw new Error('the bench measures the load balancer: install haproxy (apt-get install haproxy)');
+  balancer = await startBalancer({ 'bench-on': pair.on.url.replace('http://', '') });
+  const lb = { url: balancer.url };
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${lb.url}/readyz`).catch(() => undefined);
+    if (res?.ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   for (const concurrency of levels) {
     for (const batching of ['off', 'on'] as const) {
       const run = await measure(pair[batching], batching, concurrency);
@@ -250,15 +270,17 @@ try {
     ] as const) {
       await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2, mix), digits);
     }
-    const rate = async (replica: ReplicaProcess, form: InputForm = 'multipart') => {
+    const slice = async (target: { url: string }, form: InputForm = 'multipart') => {
       await settle();
-      const { total } = await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, SLICE_SECONDS, ONLY[form]), digits);
+      const { total } = await runLoad(loadPlan(target, HEADLINE_CONCURRENCY, SLICE_SECONDS, ONLY[form]), digits);
       // A server that failed fast or answered nonsense would look fast: all 200, the model's accuracy.
       if (total.ok !== total.requests || (total.accuracy ?? 0) < 0.9) {
-        throw new Error(`${replica.url}: ${JSON.stringify(total.by_status)}, accuracy ${total.accuracy}`);
+        throw new Error(`${target.url}: ${JSON.stringify(total.by_status)}, accuracy ${total.accuracy}`);
       }
-      return Math.round(total.throughput_per_s);
+      return total;
     };
+    const rate = async (target: { url: string }, form: InputForm = 'multipart') =>
+      Math.round((await slice(target, form)).throughput_per_s);
     for (let s = 0; s < slices; s++) {
       const off_per_s = await rate(pair.off);
       // The forms take turns at going first: the first slice after a process's idle pause is the
@@ -267,6 +289,7 @@ try {
       const ceil = await inTurn(s, ['multipart', 'raw'] as const, (form) => rate(ceiling, form));
       const [on_per_s, on_raw_per_s, on_json_per_s] = [on.multipart, on.raw, on.json];
       const [ceiling_per_s, ceiling_raw_per_s] = [ceil.multipart, ceil.raw];
+      const via = await inTurn(s, ['direct', 'lb'] as const, (way) => slice(way === 'lb' ? lb : pair.on));
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await settle();
@@ -283,6 +306,10 @@ try {
         on_json_per_s,
         ceiling_per_s,
         ceiling_raw_per_s,
+        lb_direct_per_s: Math.round(via.direct.throughput_per_s),
+        lb_per_s: Math.round(via.lb.throughput_per_s),
+        lb_direct_p50_ms: via.direct.latency_ms.p50,
+        lb_p50_ms: via.lb.latency_ms.p50,
       });
     }
   } finally {
@@ -290,6 +317,7 @@ try {
     sink.close();
   }
 } finally {
+  await balancer?.stop();
   await Promise.all(replicas.map((r) => r.stop()));
   for (const group of Object.values(groups)) group.remove();
 }
@@ -319,6 +347,8 @@ const RATIOS: [name: string, header: string, pick: (p: Slice) => number][] = [
   ['json_over_raw', 'json/raw', (p) => p.on_json_per_s / p.on_raw_per_s],
   ['batching_speedup_c32', 'on/off', (p) => p.on_per_s / p.off_per_s],
   ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
+  ['lb_over_direct', 'lb/direct', (p) => p.lb_per_s / p.lb_direct_per_s],
+  ['lb_p50_over_direct_p50', 'lb p50/direct', (p) => p.lb_p50_ms / p.lb_direct_p50_ms],
 ];
 const RATES: [header: string, pick: (p: Slice) => number][] = [
   ['limit/s', (p) => p.limit_per_s],
@@ -329,6 +359,10 @@ const RATES: [header: string, pick: (p: Slice) => number][] = [
   ['on json', (p) => p.on_json_per_s],
   ['ceiling', (p) => p.ceiling_per_s],
   ['ceiling raw', (p) => p.ceiling_raw_per_s],
+  ['direct', (p) => p.lb_direct_per_s],
+  ['via lb', (p) => p.lb_per_s],
+  ['p50 direct', (p) => p.lb_direct_p50_ms],
+  ['p50 lb', (p) => p.lb_p50_ms],
 ];
 const spread = (pick: (p: Slice) => number) => {
   const values = interleaved.map(pick);
@@ -367,6 +401,9 @@ console.log(
     limit_beside_load_per_s: Math.round(medianOf((p) => p.limit_beside_load_per_s)),
     ceiling_per_s: Math.round(medianOf((p) => p.ceiling_per_s)),
     ceiling_raw_per_s: Math.round(medianOf((p) => p.ceiling_raw_per_s)),
+    lb_per_s: Math.round(medianOf((p) => p.lb_per_s)),
+    lb_p50_ms: round3(medianOf((p) => p.lb_p50_ms)),
+    lb_direct_p50_ms: round3(medianOf((p) => p.lb_direct_p50_ms)),
     ...Object.fromEntries(RATIOS.map(([name, , pick]) => [name, round3(medianOf(pick))])),
     ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
