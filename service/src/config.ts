@@ -50,6 +50,15 @@ export const configSchema = z.object({
   MAX_QUEUE: positiveInt.default(256).describe('inputs waiting for inference before 429'),
   TRUST_PROXY: flag.default(false).describe('take the client address from X-Forwarded-For'),
   CLIENT_IP_LABEL_LIMIT: positiveInt.default(100).describe('distinct client_ip label values before "other"'),
+  SHUTDOWN_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(0)
+    .describe(
+      'how long SIGTERM keeps serving, /readyz at 503, before it stops listening: time for a load balancer to take the replica out',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000).describe('how long SIGTERM waits for in-flight requests'),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000).describe('idle keep-alive connection lifetime'),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000).describe('longest time to receive a whole request'),

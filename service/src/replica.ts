@@ -110,6 +110,9 @@ export async function startReplica(
     logger,
     async stop() {
       readiness.draining = true;
+      // Still listening and answering: new requests keep coming until the balancer's checks see
+      // /readyz fail; refusing them at once would fail those that land meanwhile.
+      await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
       const drained = await closeGracefully(api, config.SHUTDOWN_TIMEOUT_MS);
       await closeGracefully(metrics, 1000);
       await close();

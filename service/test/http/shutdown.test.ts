@@ -43,4 +43,23 @@ describe('graceful shutdown', () => {
     assert.equal(await exited, 0);
     await assert.rejects(fetch(`${replica.url}/healthz`), 'no new connections after shutdown');
   });
+
+  it('keeps answering for SHUTDOWN_DELAY_MS after SIGTERM, /readyz at 503, then stops listening', async () => {
+    const replica = await spawnReplica({ SHUTDOWN_DELAY_MS: '1500' });
+    const started = Date.now();
+    const exited = replica.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const ready = await fetch(`${replica.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.equal(((await ready.json()) as { error: { code: string } }).error.code, 'draining');
+    const res = await fetch(`${replica.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pixels: Array.from(digits(1, 7)[0]!.pixels) }),
+    });
+    assert.equal(res.status, 200, 'a request arriving during the delay is served');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started >= 1500, 'it waited the delay before exiting');
+    await assert.rejects(fetch(`${replica.url}/healthz`), 'no new connections after shutdown');
+  });
 });
