@@ -5,10 +5,10 @@
  * Grafana restarted (history and provisioning survive).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { digits, encodeDigit, lastJsonLine } from '../../devkit/testing.ts';
+import { digits, encodeDigit } from '../../devkit/testing.ts';
+import { backgroundLoad } from '../support/cluster.ts';
 import {
   byReplica,
   compose,
@@ -22,33 +22,6 @@ import {
   stopStack,
   waitFor,
 } from './stack.ts';
-
-interface TargetSummary {
-  target: string;
-  requests: number;
-  ok: number;
-  by_status: Record<string, number>;
-  by_replica: Record<string, number>;
-}
-
-/** scripts/load.sh in the background; resolves with its JSON summary whatever its exit code. */
-function backgroundLoad(args: string[]): Promise<{ targets: TargetSummary[] }> {
-  const child = spawn('scripts/load.sh', [...args, '--quiet', '--json', '--max-error-rate', '1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', () => {
-      try {
-        resolve(lastJsonLine(stdout));
-      } catch (err) {
-        reject(new Error(`the load script printed no summary: ${String(err)}`));
-      }
-    });
-  });
-}
 
 interface Alert {
   labels: { alertname: string; replica?: string };

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
+export { waitFor } from '../support/cluster.ts';
+
 export const run = promisify(execFile);
 export const PROMETHEUS = 'http://127.0.0.1:9090';
 /** The load balancer's entry point, in front of every replica. */
@@ -26,21 +28,6 @@ export async function compose(...args: string[]): Promise<string> {
     env: { ...process.env, GRAFANA_ADMIN_PASSWORD: GRAFANA_PASSWORD },
   });
   return stdout;
-}
-
-export async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 export async function health(): Promise<Record<string, string>> {

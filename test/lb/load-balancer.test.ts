@@ -81,7 +81,12 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
   after(async () => {
     await Promise.all(Object.values(replicas).map((r) => r.stop()));
   });
-  const address = (r: ReplicaProcess) => r.url.replace('http://', '');
+  /** HAProxy in front of the named replicas, once it sees them all up. */
+  async function balancerOver(names: string[]): Promise<Balancer> {
+    const lb = await startBalancer(Object.fromEntries(names.map((n) => [n, replicas[n]!.url.replace('http://', '')])));
+    await until('the replicas up in HAProxy', async () => Object.values(await serversUp(lb, names)).every(Boolean));
+    return lb;
+  }
 
   it('is a valid configuration with the compose and the Swarm server files', () => {
     for (const servers of ['haproxy/compose.cfg', 'haproxy/swarm.cfg']) {
@@ -96,12 +101,8 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
 
   it('spreads requests over every replica, and keeps answering while one is killed (retried elsewhere)', async () => {
     const names = ['mnist-1', 'mnist-2'];
-    const lb = await startBalancer({
-      'mnist-1': address(replicas['mnist-1']!),
-      'mnist-2': address(replicas['mnist-2']!),
-    });
+    const lb = await balancerOver(names);
     try {
-      await until('both replicas up in HAProxy', async () => Object.values(await serversUp(lb, names)).every(Boolean));
       const load = steadyLoad(lb.url, png, 8, new Promise((r) => setTimeout(r, 6000)));
       await new Promise((r) => setTimeout(r, 2000));
       replicas['mnist-2']!.child.kill('SIGKILL');
@@ -119,12 +120,8 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
 
   it('sends a draining replica nothing new: its in-flight requests finish, the rest go elsewhere', async () => {
     const names = ['mnist-1', 'mnist-3'];
-    const lb = await startBalancer({
-      'mnist-1': address(replicas['mnist-1']!),
-      'mnist-3': address(replicas['mnist-3']!),
-    });
+    const lb = await balancerOver(names);
     try {
-      await until('both replicas up in HAProxy', async () => Object.values(await serversUp(lb, names)).every(Boolean));
       const stopped = new Promise((r) => setTimeout(r, 6000));
       const load = steadyLoad(lb.url, png, 8, stopped);
       await new Promise((r) => setTimeout(r, 2000));

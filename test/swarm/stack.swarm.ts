@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { lastJsonLine } from '../../devkit/testing.ts';
+import { backgroundLoad, waitFor, type LoadSummary } from '../support/cluster.ts';
 
 const run = promisify(execFile);
 const STACK = 'mnist';
@@ -34,21 +34,6 @@ const deploy = (env: Record<string, string> = {}) =>
     GRAFANA_REPLICAS: grafanaReplicas,
     ...env,
   });
-
-async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -96,30 +81,9 @@ async function converged(replicas: number, seconds: number): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
-interface LoadSummary {
-  total: { requests: number; ok: number; by_status: Record<string, number>; by_replica: Record<string, number> };
-}
-
 /** scripts/load.sh through the balancer in the background, for `seconds`. */
-function backgroundLoad(seconds: number): Promise<LoadSummary> {
-  const child = spawn(
-    'scripts/load.sh',
-    ['--target', LB, '--concurrency', '8', '--duration', String(seconds), '--quiet', '--json', '--max-error-rate', '1'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', () => {
-      try {
-        resolve(lastJsonLine<LoadSummary>(stdout));
-      } catch (err) {
-        reject(new Error(`the load script printed no summary: ${String(err)}`));
-      }
-    });
-  });
-}
+const loadThroughBalancer = (seconds: number) =>
+  backgroundLoad(['--target', LB, '--concurrency', '8', '--duration', String(seconds)]);
 
 /** The stack's networks or volumes left on the manager (`stack rm` keeps volumes). */
 async function stackObjects(kind: 'network' | 'volume'): Promise<string[]> {
@@ -188,13 +152,13 @@ describe('the Swarm stack on three nodes', { timeout: 20 * 60_000 }, () => {
   });
 
   it('spreads steady load through the balancer over every replica', async () => {
-    const summary = await backgroundLoad(10);
+    const summary = await loadThroughBalancer(10);
     assert.equal(failed(summary), 0, JSON.stringify(summary.total.by_status));
     assert.deepEqual(Object.keys(summary.total.by_replica).sort(), ['mnist-1', 'mnist-2', 'mnist-3', 'mnist-4']);
   });
 
   it('scales 4 -> 6 -> 3 under load: Prometheus and the balancer follow, no request fails', async (t) => {
-    const load = backgroundLoad(90);
+    const load = loadThroughBalancer(90);
     await sh('docker', ['service', 'scale', '--detach', `${SERVICE}=6`]);
     const up = await converged(6, 120);
     await sh('docker', ['service', 'scale', '--detach', `${SERVICE}=3`]);
@@ -208,7 +172,7 @@ describe('the Swarm stack on three nodes', { timeout: 20 * 60_000 }, () => {
   });
 
   it('rolls out a changed environment one task at a time under load, no request failing', async (t) => {
-    const load = backgroundLoad(120);
+    const load = loadThroughBalancer(120);
     const started = Date.now();
     await deploy({ REPLICAS: '3', DEPLOYMENT: '2' });
     await waitFor('the update completed', 240, async () => {
@@ -225,7 +189,7 @@ describe('the Swarm stack on three nodes', { timeout: 20 * 60_000 }, () => {
   it('survives a worker cut off under load: the balancer drops its replicas, Swarm starts them elsewhere', async (t) => {
     const lost = (await tasks()).find((task) => WORKERS.includes(task.node))?.node;
     assert.ok(lost, 'a replica runs on a worker');
-    const load = backgroundLoad(90);
+    const load = loadThroughBalancer(90);
     await new Promise((r) => setTimeout(r, 5000));
     const cut = Date.now();
     await nodes('cut', lost);
