@@ -430,7 +430,9 @@ export const clusterOverview: DashboardSpec = {
 };
 
 const NET = 'device!~"lo|veth.*|docker.*|br-.*"';
-const CORES = 'count(count by (cpu) (node_cpu_seconds_total))';
+/** A node-exporter expression with the node's name (`nodename`) added, kept to the nodes chosen. */
+const onNode = (expr: string) => `(${expr}) * on (instance) group_left (nodename) node_uname_info{nodename=~"$node"}`;
+const CORES = `count by (nodename) (${onNode('node_cpu_seconds_total{mode="idle"}')})`;
 
 /** Host panels are half-width time series. */
 const hostPanel = (
@@ -444,9 +446,9 @@ const hostPanel = (
 export const host: DashboardSpec = {
   uid: 'mnist-cluster-host',
   title: 'mnist-cluster: host',
-  description: 'The machine the cluster runs on, from node-exporter.',
+  description: 'The machines the cluster runs on, from node-exporter: one in compose, every node of a Swarm.',
   tags: ['mnist-cluster', 'host'],
-  variables: [datasourceVariable],
+  variables: [datasourceVariable, queryVariable('node', 'Node', 'label_values(node_uname_info, nodename)')],
   rows: [
     {
       title: 'Host',
@@ -457,8 +459,8 @@ export const host: DashboardSpec = {
           'percentunit',
           [
             {
-              expr: `sum by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])) / scalar(${CORES})`,
-              legend: '{{mode}}',
+              expr: `sum by (nodename, mode) (${onNode(`rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])`)}) / on (nodename) group_left () ${CORES}`,
+              legend: '{{nodename}} {{mode}}',
             },
           ],
           true,
@@ -468,33 +470,41 @@ export const host: DashboardSpec = {
           'Runnable and waiting tasks averaged over 1, 5 and 15 minutes; compare with the core count.',
           'none',
           [
-            { expr: 'node_load1', legend: '1m' },
-            { expr: 'node_load5', legend: '5m' },
-            { expr: 'node_load15', legend: '15m' },
-            { expr: CORES, legend: 'cores' },
+            { expr: onNode('node_load1'), legend: '{{nodename}} 1m' },
+            { expr: onNode('node_load5'), legend: '{{nodename}} 5m' },
+            { expr: onNode('node_load15'), legend: '{{nodename}} 15m' },
+            { expr: CORES, legend: '{{nodename}} cores' },
           ],
         ),
         hostPanel('Memory', 'Memory in use (total minus available) against the total.', 'bytes', [
-          { expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: 'used' },
-          { expr: 'node_memory_MemTotal_bytes', legend: 'total' },
+          { expr: onNode('node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes'), legend: '{{nodename}} used' },
+          { expr: onNode('node_memory_MemTotal_bytes'), legend: '{{nodename}} total' },
         ]),
         hostPanel('Root filesystem used', 'Share of the root filesystem in use.', 'percentunit', [
           {
-            expr: '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-            legend: '{{device}}',
+            expr: onNode(
+              '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
+            ),
+            legend: '{{nodename}} {{device}}',
           },
         ]),
         hostPanel('Disk I/O', 'Bytes per second read and written, per disk.', 'Bps', [
-          { expr: `rate(node_disk_read_bytes_total[${RATE}])`, legend: 'read {{device}}' },
-          { expr: `rate(node_disk_written_bytes_total[${RATE}])`, legend: 'write {{device}}' },
+          { expr: onNode(`rate(node_disk_read_bytes_total[${RATE}])`), legend: '{{nodename}} read {{device}}' },
+          { expr: onNode(`rate(node_disk_written_bytes_total[${RATE}])`), legend: '{{nodename}} write {{device}}' },
         ]),
         hostPanel(
           'Network',
           'Bytes per second received and sent on physical interfaces (loopback and container bridges left out).',
           'Bps',
           [
-            { expr: `rate(node_network_receive_bytes_total{${NET}}[${RATE}])`, legend: 'in {{device}}' },
-            { expr: `rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`, legend: 'out {{device}}' },
+            {
+              expr: onNode(`rate(node_network_receive_bytes_total{${NET}}[${RATE}])`),
+              legend: '{{nodename}} in {{device}}',
+            },
+            {
+              expr: onNode(`rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`),
+              legend: '{{nodename}} out {{device}}',
+            },
           ],
         ),
       ],

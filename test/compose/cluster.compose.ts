@@ -145,7 +145,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     const panels = Object.values(DASHBOARDS).flatMap((spec) =>
       queriesOf(spec).map(({ panel, query }) => ({
         name: `${spec.uid} / ${panel.title}`,
-        expr: query.expr.replaceAll('$replica', '.*').replaceAll('$__rate_interval', '1m'),
+        expr: query.expr.replaceAll('$replica', '.*').replaceAll('$node', '.*').replaceAll('$__rate_interval', '1m'),
         perReplica: panel.perReplica === true,
       })),
     );
