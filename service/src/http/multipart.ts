@@ -1,7 +1,7 @@
 /**
  * The one file of a multipart/form-data body, found in the body read whole (its length is declared
  * and bounded before it is read) by @remix-run/multipart-parser: a synchronous pass over one
- * buffer, no streams and no copies of the parts. A part with a filename is a file whatever its
+ * buffer, no streams; only the file is copied out of it. A part with a filename is a file whatever its
  * Content-Type (as in Starlette), so Python's requests, which sends none, is understood; so is an
  * `application/octet-stream` part without one. The file may be in any field; there must be one.
  */
