@@ -34,7 +34,8 @@ export interface Replica {
 
 export async function startReplica(
   config: Config,
-  logger: Logger = pino({ level: config.LOG_LEVEL }),
+  /** Names the replica on every line (main.ts gives it `base: { replica }`, as the default does). */
+  logger: Logger = pino({ level: config.LOG_LEVEL, base: { replica: config.REPLICA } }),
 ): Promise<Replica> {
   const readiness: Readiness = { ready: false, draining: false };
   const registry = new Registry();
@@ -89,7 +90,6 @@ export async function startReplica(
   readiness.ready = true;
   logger.info(
     {
-      replica: config.REPLICA,
       port: apiAddress.port,
       metrics_port: metricsAddress.port,
       backend: engine.backend,
