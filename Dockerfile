@@ -36,10 +36,10 @@ COPY package.json ./
 COPY --from=build /app/dist/service/src ./service/src
 COPY --from=build /app/dist/service/web ./service/web
 COPY service/model ./service/model
+COPY service/healthcheck.sh ./service/healthcheck.sh
 USER node
 EXPOSE 8000 18000
-HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["bash", "service/healthcheck.sh"]
 # Node runs as PID 1 and handles SIGTERM/SIGINT itself (drain, then exit 0); compose adds `init`
 # to reap any child process.
 # With one CPU, V8's parallel collector threads only contend with the event loop for it, and a

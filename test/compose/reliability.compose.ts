@@ -43,7 +43,7 @@ async function containerOf(service: string): Promise<{ id: string; restarts: num
 /**
  * The replica's Node process in a container, seen from the host. Not `docker kill`: Docker records
  * that as a deliberate stop, and no restart policy applies. The server is the only child of the
- * container's init; a healthcheck's `node -e` is not (its parent is the runtime's shim), and after
+ * container's init; a health check's process is not (its parent is the runtime's shim), and after
  * host PIDs wrap it may list before the server.
  */
 async function serverPid(containerId: string): Promise<number> {
