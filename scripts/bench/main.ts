@@ -238,8 +238,7 @@ try {
   // replica, outside the quotas (as in compose, where it has no CPU limit), on the generator's core.
   if (!haveHaproxy())
     throw new Error('the bench measures the load balancer: install haproxy (apt-get install haproxy)');
-  balancer = await startBalancer({ 'bench-on': pair.on.url.replace('http://', '') });
-  const lb = { url: balancer.url };
+  const lb = (balancer = await startBalancer({ 'bench-on': pair.on.url.replace('http://', '') }));
   for (let i = 0; i < 50; i++) {
     const res = await fetch(`${lb.url}/readyz`).catch(() => undefined);
     if (res?.ok) break;
