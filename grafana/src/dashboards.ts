@@ -1,5 +1,5 @@
 /** The two provisioned dashboards, as code. `npm run dashboards` writes their JSON. */
-import { datasourceVariable, queryVariable, type DashboardSpec, type PanelSpec } from './builder.ts';
+import { queryVariable, UP_DOWN, type DashboardSpec, type PanelSpec } from './builder.ts';
 
 const R = 'replica=~"$replica"';
 const RATE = '$__rate_interval';
@@ -10,6 +10,21 @@ const STAGES = [
   { expr: `replica:mnist_preprocess_seconds:mean_rate1m{${R}}`, legend: 'preprocess {{replica}}' },
   { expr: `replica:mnist_inference_seconds:mean_rate1m{${R}}`, legend: 'inference {{replica}}' },
 ];
+
+/** When a replica's process started again (a crash, a kill, a deploy), drawn across the panels. */
+const RESTARTS = {
+  name: 'Replica restarts',
+  expr: 'changes(process_start_time_seconds{job="mnist"}[1m]) > 0',
+  text: '{{replica}} restarted',
+  color: 'orange',
+};
+/** Every alert while it fires (Prometheus's ALERTS series). */
+const FIRING = {
+  name: 'Alerts firing',
+  expr: 'ALERTS{alertstate="firing"}',
+  text: '{{alertname}} {{replica}} ({{severity}})',
+  color: 'red',
+};
 
 const perReplica = (spec: Omit<PanelSpec, 'perReplica' | 'type'> & { type?: PanelSpec['type'] }): PanelSpec => ({
   type: 'timeseries',
@@ -34,25 +49,15 @@ const comparisonTable: PanelSpec = {
     { expr: `replica:mnist_cpu_limit:ratio_rate1m{${R}}`, table: true },
     { expr: `sum by (replica) (process_resident_memory_bytes{job="mnist",${R}})`, table: true },
   ],
-  transformations: [
-    { id: 'merge', options: {} },
-    {
-      id: 'organize',
-      options: {
-        excludeByName: { Time: true },
-        renameByName: {
-          replica: 'Replica',
-          'Value #A': 'Throughput (req/s)',
-          'Value #B': 'p95 latency',
-          'Value #C': 'Error ratio',
-          'Value #D': 'CPU of limit',
-          'Value #E': 'Resident memory',
-        },
-      },
-    },
+  columns: [
+    { field: 'replica', name: 'Replica', unit: 'string' },
+    { field: 'Value #A', name: 'Throughput', unit: 'reqps' },
+    { field: 'Value #B', name: 'p95 latency', unit: 's' },
+    { field: 'Value #C', name: 'Error ratio', unit: 'percentunit' },
+    { field: 'Value #D', name: 'CPU of limit', unit: 'percentunit' },
+    { field: 'Value #E', name: 'Resident memory', unit: 'bytes' },
   ],
-  fieldConfig: { decimals: 3 },
-  options: { showHeader: true, cellHeight: 'sm' },
+  decimals: 2,
 };
 
 export const clusterOverview: DashboardSpec = {
@@ -60,7 +65,13 @@ export const clusterOverview: DashboardSpec = {
   title: 'mnist-cluster: replica comparison',
   description: 'The two CPU-limited inference replicas side by side and on shared panels, one line per replica.',
   tags: ['mnist-cluster'],
-  variables: [datasourceVariable, queryVariable('replica', 'Replica', 'label_values(mnist_model_info, replica)')],
+  variables: [queryVariable('replica', 'Replica', 'label_values(mnist_model_info, replica)')],
+  links: [
+    { title: 'Host', url: '/d/mnist-cluster-host', tooltip: 'The machines under the replicas (node-exporter)' },
+    { title: 'Alerts', url: 'http://localhost:9093', tooltip: 'Alertmanager: what fires, what is silenced' },
+    { title: 'Prometheus', url: 'http://localhost:9090/alerts', tooltip: 'The alert rules and their state' },
+  ],
+  annotations: [RESTARTS, FIRING],
   rows: [
     {
       title: 'Status',
@@ -74,12 +85,7 @@ export const clusterOverview: DashboardSpec = {
           width: 12,
           height: 5,
           queries: [{ expr: 'up', legend: '{{job}} {{replica}}' }],
-          fieldConfig: {
-            mappings: [
-              { type: 'value', options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
-            ],
-          },
-          options: { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] } },
+          mappings: UP_DOWN,
         },
         {
           type: 'table',
@@ -90,13 +96,11 @@ export const clusterOverview: DashboardSpec = {
           height: 5,
           perReplica: true,
           queries: [{ expr: `mnist_model_info{${R}}`, table: true }],
-          transformations: [
-            {
-              id: 'organize',
-              options: {
-                excludeByName: { Time: true, Value: true, __name__: true, job: true, instance: true, api_port: true },
-              },
-            },
+          columns: [
+            { field: 'replica', name: 'Replica', unit: 'string' },
+            { field: 'model', name: 'Model', unit: 'string' },
+            { field: 'version', name: 'Version', unit: 'string' },
+            { field: 'backend', name: 'Backend', unit: 'string' },
           ],
         },
         comparisonTable,
@@ -164,12 +168,7 @@ export const clusterOverview: DashboardSpec = {
           queries: [
             { expr: `max by (replica) (haproxy_server_status{job="lb",state="UP",${R}})`, legend: '{{replica}}' },
           ],
-          fieldConfig: {
-            mappings: [
-              { type: 'value', options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
-            ],
-          },
-          options: { colorMode: 'background', graphMode: 'none', reduceOptions: { calcs: ['lastNotNull'] } },
+          mappings: UP_DOWN,
         },
         perReplica({
           title: 'Connections and queue at the balancer',
@@ -215,8 +214,9 @@ export const clusterOverview: DashboardSpec = {
         perReplica({
           title: 'Error ratio',
           description:
-            'Share of /predict answers that failed on the server side (5xx, 429) and that the client got wrong (other 4xx).',
+            'Share of /predict answers that failed on the server side (5xx, 429) and that the client got wrong (other 4xx); the dashed line is where MnistHighErrorRatio fires (server errors over 5% for a minute).',
           unit: 'percentunit',
+          thresholds: [{ value: 0.05, alert: 'MnistHighErrorRatio' }],
           width: 8,
           queries: [
             { expr: `replica:mnist_errors:ratio_rate1m{${R}}`, legend: 'server {{replica}}' },
@@ -247,7 +247,6 @@ export const clusterOverview: DashboardSpec = {
               legend: '{{client_ip}}',
             },
           ],
-          options: { orientation: 'horizontal', displayMode: 'gradient', reduceOptions: { calcs: ['lastNotNull'] } },
         },
         perReplica({
           title: 'Rejected requests by reason',
@@ -269,8 +268,10 @@ export const clusterOverview: DashboardSpec = {
       panels: [
         perReplica({
           title: 'Latency p50 / p95 / p99',
-          description: 'Quantiles of /predict latency from the request-duration histogram, per replica.',
+          description:
+            'Quantiles of /predict latency from the request-duration histogram, per replica; the dashed line is where MnistHighLatencyP99 fires (p99 over 0.5 s for a minute).',
           unit: 's',
+          thresholds: [{ value: 0.5, alert: 'MnistHighLatencyP99' }],
           width: 12,
           queries: [
             { expr: `replica:mnist_latency_seconds:p50_rate1m{${R}}`, legend: 'p50 {{replica}}' },
@@ -319,21 +320,26 @@ export const clusterOverview: DashboardSpec = {
         }),
         perReplica({
           title: 'CPU throttling',
-          description: 'Share of CFS periods in which the CPU limit stopped the container: how often the limit bites.',
+          description:
+            'Share of CFS periods in which the CPU limit stopped the container: how often the limit bites; the dashed line is where MnistCpuThrottled fires (over half of the periods for 2 minutes).',
           unit: 'percentunit',
+          thresholds: [{ value: 0.5, alert: 'MnistCpuThrottled' }],
           width: 8,
           queries: [{ expr: `replica:mnist_cpu_throttled_periods:ratio_rate1m{${R}}`, legend: '{{replica}}' }],
         }),
         perReplica({
           title: 'Event-loop lag p99',
-          description: '99th percentile of Node.js event-loop delay: high values mean something blocks the loop.',
+          description:
+            '99th percentile of Node.js event-loop delay: high values mean something blocks the loop; the dashed line is where MnistEventLoopLagHigh fires (over 0.1 s for a minute).',
           unit: 's',
+          thresholds: [{ value: 0.1, alert: 'MnistEventLoopLagHigh' }],
           width: 8,
           queries: [{ expr: `nodejs_eventloop_lag_p99_seconds{job="mnist",${R}}`, legend: '{{replica}}' }],
         }),
         perReplica({
           title: 'Resident memory and limit',
-          description: "The process's resident memory, and the container's memory limit.",
+          description:
+            "The process's resident memory, and the container's memory limit (the line it must stay under: over it the kernel kills the replica).",
           unit: 'bytes',
           width: 8,
           queries: [
@@ -440,15 +446,20 @@ const hostPanel = (
   description: string,
   unit: string,
   queries: PanelSpec['queries'],
-  stack = false,
-): PanelSpec => ({ type: 'timeseries', title, description, unit, width: 12, queries, stack });
+  more: Pick<PanelSpec, 'stack' | 'thresholds'> = {},
+): PanelSpec => ({ type: 'timeseries', title, description, unit, width: 12, queries, ...more });
 
 export const host: DashboardSpec = {
   uid: 'mnist-cluster-host',
   title: 'mnist-cluster: host',
   description: 'The machines the cluster runs on, from node-exporter: one in compose, every node of a Swarm.',
   tags: ['mnist-cluster', 'host'],
-  variables: [datasourceVariable, queryVariable('node', 'Node', 'label_values(node_uname_info, nodename)')],
+  variables: [queryVariable('node', 'Node', 'label_values(node_uname_info, nodename)')],
+  links: [
+    { title: 'Replicas', url: '/d/mnist-cluster-overview', tooltip: 'The replica comparison' },
+    { title: 'Alerts', url: 'http://localhost:9093', tooltip: 'Alertmanager: what fires, what is silenced' },
+  ],
+  annotations: [FIRING],
   rows: [
     {
       title: 'Host',
@@ -463,7 +474,7 @@ export const host: DashboardSpec = {
               legend: '{{nodename}} {{mode}}',
             },
           ],
-          true,
+          { stack: true },
         ),
         hostPanel(
           'Load average',
@@ -476,25 +487,32 @@ export const host: DashboardSpec = {
             { expr: CORES, legend: '{{nodename}} cores' },
           ],
         ),
-        hostPanel('Memory', 'Memory in use (total minus available) against the total.', 'bytes', [
-          { expr: onNode('node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes'), legend: '{{nodename}} used' },
-          { expr: onNode('node_memory_MemTotal_bytes'), legend: '{{nodename}} total' },
-        ]),
-        hostPanel('Root filesystem used', 'Share of the root filesystem in use.', 'percentunit', [
-          {
-            expr: onNode(
-              '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-            ),
-            legend: '{{nodename}} {{device}}',
-          },
-        ]),
+        hostPanel(
+          'Memory available',
+          "Share of the host's memory available to new work (MemAvailable over MemTotal); the dashed line is where HostLowMemory fires (under 10% for 5 minutes).",
+          'percentunit',
+          [{ expr: onNode('node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes'), legend: '{{nodename}}' }],
+          { thresholds: [{ value: 0.1, alert: 'HostLowMemory' }] },
+        ),
+        hostPanel(
+          'Root filesystem free',
+          'Share of the root filesystem still free; the dashed line is where HostLowDisk fires (under 10% for 5 minutes).',
+          'percentunit',
+          [
+            {
+              expr: onNode('node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}'),
+              legend: '{{nodename}} {{device}}',
+            },
+          ],
+          { thresholds: [{ value: 0.1, alert: 'HostLowDisk' }] },
+        ),
         hostPanel('Disk I/O', 'Bytes per second read and written, per disk.', 'Bps', [
           { expr: onNode(`rate(node_disk_read_bytes_total[${RATE}])`), legend: '{{nodename}} read {{device}}' },
           { expr: onNode(`rate(node_disk_written_bytes_total[${RATE}])`), legend: '{{nodename}} write {{device}}' },
         ]),
         hostPanel(
           'Network',
-          'Bytes per second received and sent on physical interfaces (loopback and container bridges left out).',
+          "Bytes per second received and sent on the host's own interfaces: node-exporter runs in the host's network namespace (in compose; loopback, docker0, the cluster's bridge and containers' veth pairs left out).",
           'Bps',
           [
             {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../grafana/src/builder.ts';
@@ -18,7 +20,18 @@ interface Panel {
   description?: string;
   datasource?: { type: string; uid: string };
   gridPos: { x: number; y: number; w: number; h: number };
-  fieldConfig?: { defaults?: { unit?: string } };
+  fieldConfig?: {
+    defaults?: {
+      unit?: string;
+      thresholds?: { steps: { value: number | null }[] };
+      custom?: { thresholdsStyle?: { mode: string } };
+    };
+    overrides?: { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] }[];
+  };
+  transformations?: {
+    id: string;
+    options: { includeByName?: Record<string, boolean>; renameByName?: Record<string, string> };
+  }[];
   targets?: { expr: string; datasource: { uid: string } }[];
 }
 
@@ -26,6 +39,8 @@ interface Dashboard {
   uid: string;
   title: string;
   schemaVersion: number;
+  links: { url: string }[];
+  annotations: { list: { expr: string; datasource: { uid: string } }[] };
   panels: Panel[];
   templating: { list: { name: string; type: string; current?: { value: unknown } }[] };
 }
@@ -173,6 +188,36 @@ describe('Grafana dashboards', () => {
           assert.ok(panel.fieldConfig?.defaults?.unit, `${panel.title} has no unit`);
         }
       });
+
+      it('gives every column of every table a unit', () => {
+        const tables = json.panels.filter((p) => p.type === 'table');
+        for (const panel of tables) {
+          const organize = panel.transformations?.find((t) => t.id === 'organize')?.options;
+          const shown = Object.keys(organize?.includeByName ?? {});
+          assert.ok(shown.length > 0, `${panel.title} shows only chosen columns`);
+          for (const field of shown) {
+            const name = organize?.renameByName?.[field] ?? field;
+            const unit = panel.fieldConfig?.overrides
+              ?.find((o) => o.matcher.id === 'byName' && o.matcher.options === name)
+              ?.properties.find((p) => p.id === 'unit')?.value;
+            assert.ok(typeof unit === 'string' && unit.length > 0, `${panel.title}: column ${name} has no unit`);
+          }
+        }
+      });
+
+      it('links to the other dashboards by uid, and marks restarts and firing alerts', () => {
+        const uids = dashboards.map((d) => d.json.uid);
+        const internal = json.links.filter((l) => l.url.startsWith('/d/'));
+        assert.ok(internal.length > 0, 'links to the other dashboard');
+        for (const link of internal) {
+          const uid = link.url.slice(3);
+          assert.ok(uids.includes(uid) && uid !== json.uid, `link ${link.url}`);
+        }
+        assert.ok(
+          json.annotations.list.some((a) => a.expr.includes('ALERTS{alertstate="firing"}')),
+          'firing alerts',
+        );
+      });
     });
   }
 
@@ -187,6 +232,72 @@ describe('Grafana dashboards', () => {
           assert.ok(known.has(name), `${spec.uid} / ${panel.title}: unknown metric ${name}`);
         }
       }
+    }
+  });
+
+  it('draw every alert threshold on a panel that plots what the alert compares', () => {
+    const rules = (
+      parseYaml(readFileSync('prometheus/rules/mnist-alerts.yml', 'utf8')) as {
+        groups: { rules: { alert?: string; expr: string }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules.filter((r) => r.alert));
+    const panels = Object.values(DASHBOARDS).flatMap((spec) => spec.rows.flatMap((r) => r.panels));
+    const built = dashboards.flatMap((d) => d.json.panels);
+    let drawn = 0;
+    for (const rule of rules) {
+      // An alert on a quantity crossing a fixed level: `<expr> > 0.5` (a level of 0 is "any").
+      const level = /[<>]=?\s*([\d.]+)\s*$/.exec(rule.expr.trim());
+      if (!level || Number(level[1]) === 0) continue;
+      const value = Number(level[1]);
+      const panel = panels.find((p) => p.thresholds?.some((t) => t.alert === rule.alert));
+      assert.ok(panel, `${rule.alert}: no panel draws its threshold ${value}`);
+      assert.deepEqual(
+        panel.thresholds!.filter((t) => t.alert === rule.alert).map((t) => t.value),
+        [value],
+        `${rule.alert}: the panel's line is not the rule's level`,
+      );
+      const plotted = new Set(panel.queries.flatMap((q) => metricNames(q.expr)));
+      for (const name of metricNames(rule.expr.replace(/[<>]=?\s*[\d.]+\s*$/, ''))) {
+        assert.ok(plotted.has(name), `${rule.alert}: "${panel.title}" does not plot ${name}`);
+      }
+      const json = built.find((p) => p.title === panel.title)!;
+      assert.ok(
+        json.fieldConfig?.defaults?.thresholds?.steps.some((s) => s.value === value),
+        `${panel.title}: step ${value}`,
+      );
+      assert.notEqual(
+        json.fieldConfig?.defaults?.custom?.thresholdsStyle?.mode ?? 'off',
+        'off',
+        `${panel.title}: line drawn`,
+      );
+      drawn++;
+    }
+    assert.ok(drawn >= 6, `only ${drawn} thresholds drawn`);
+  });
+
+  it('annotate with valid PromQL (promtool) over metrics that exist', (t) => {
+    const exprs = dashboards.flatMap((d) => d.json.annotations.list.map((a) => a.expr));
+    for (const expr of exprs) {
+      for (const name of metricNames(expr))
+        assert.ok(known.has(name) || name === 'ALERTS', `annotation ${expr}: ${name}`);
+    }
+    if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) {
+      assert.ok(!process.env.CI, 'promtool is missing in CI');
+      t.skip('promtool not installed');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'annotations-'));
+    try {
+      const rules = exprs.map(
+        (expr, i) => `      - record: annotation:check_${i}\n        expr: '${expr.replace(/'/g, "''")}'`,
+      );
+      writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: annotations\n    rules:\n${rules.join('\n')}\n`);
+      assert.match(
+        execFileSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' }),
+        /SUCCESS/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
