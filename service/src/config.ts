@@ -66,6 +66,16 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * Variables the image or the deployment sets for each replica (ports, bind address, name, model);
+ * every other one is a user's setting, which compose.yaml and swarm/stack.yaml pass through from
+ * .env and .env.example lists.
+ */
+export const SET_BY_DEPLOYMENT = ['PORT', 'METRICS_PORT', 'HOST', 'MODEL_DIR', 'REPLICA'] as const;
+
+export const userSettings = (schema: z.ZodObject = configSchema): string[] =>
+  Object.keys(schema.shape).filter((k) => !(SET_BY_DEPLOYMENT as readonly string[]).includes(k));
+
 export class ConfigError extends Error {}
 
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -2,7 +2,7 @@
  * The service's public entry: what the training code, the development kit, the scripts and the
  * system tests may use. Everything else under service/src is internal to the service.
  */
-export { configSchema, parseConfig, ConfigError, type Config } from './config.ts';
+export { configSchema, parseConfig, ConfigError, SET_BY_DEPLOYMENT, userSettings, type Config } from './config.ts';
 export { startReplica, type Replica } from './replica.ts';
 export { createPipeline, type Pipeline } from './pipeline.ts';
 export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
