@@ -36,6 +36,8 @@ export interface AppDeps {
   readiness: Readiness;
   limits: { maxBodyBytes: number; maxImagePixels: number };
   trustProxy: boolean;
+  /** Share of successful requests logged (refusals and failures always are). */
+  accessLogSample: number;
   serviceVersion: string;
 }
 

@@ -65,6 +65,7 @@ export async function startReplica(
     readiness,
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxImagePixels: config.MAX_IMAGE_PIXELS },
     trustProxy: config.TRUST_PROXY,
+    accessLogSample: config.ACCESS_LOG_SAMPLE,
     serviceVersion,
   });
 

@@ -51,8 +51,13 @@ function unanswered(ctx: Context): void {
   if (ctx.status === 501) throw new ApiError('not_implemented', `method ${ctx.method} is not implemented`);
 }
 
-export function requestContext(options: { logger: Logger; telemetry: Telemetry; trustProxy: boolean }) {
-  const { logger, telemetry, trustProxy } = options;
+export function requestContext(options: {
+  logger: Logger;
+  telemetry: Telemetry;
+  trustProxy: boolean;
+  accessLogSample: number;
+}) {
+  const { logger, telemetry, trustProxy, accessLogSample } = options;
   return async function handle(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
     const incoming = ctx.get('x-request-id');
@@ -117,7 +122,8 @@ export function requestContext(options: { logger: Logger; telemetry: Telemetry; 
       else if (error) logger.info(log, error.message);
       // Health probes arrive every few seconds from Docker and load balancers: keep them out of info.
       else if (PROBES.has(route)) logger.debug(log, 'probe');
-      else logger.info(log, 'request');
+      // At hundreds of requests a second the access log is mostly the same line: keep a sample.
+      else if (accessLogSample >= 1 || Math.random() < accessLogSample) logger.info(log, 'request');
       telemetry.requestFinished({
         method: ctx.method,
         route,
