@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
+import { carries, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
 import {
   byReplica,
@@ -23,6 +24,7 @@ import {
   query,
   REPLICAS,
   run,
+  SERVICES,
   startStack,
   stopStack,
   waitFor,
@@ -42,19 +44,38 @@ function datasourceUids(node: unknown, out: string[] = []): string[] {
 
 describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   let withGrafana = false;
+  let alerts: AlertReceiver;
 
   before(async () => {
-    withGrafana = await startStack();
+    ({ withGrafana, alerts } = await startStack());
   });
 
   after(async () => {
     await stopStack();
   });
 
-  it('has every service healthy', async () => {
+  it('has every service healthy, and says which versions of the monitoring images it runs', async (t) => {
     const states = await health();
-    for (const service of ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus'])
-      assert.equal(states[service], 'healthy', service);
+    for (const service of SERVICES) assert.equal(states[service], 'healthy', service);
+    // Every container's log rotates, as Docker itself reports it.
+    for (const id of (await compose('ps', '--quiet')).trim().split('\n')) {
+      const { stdout } = await run('docker', ['inspect', '-f', '{{.Name}} {{json .HostConfig.LogConfig}}', id]);
+      const [name, json] = [stdout.slice(0, stdout.indexOf(' ')), stdout.slice(stdout.indexOf(' ') + 1)];
+      const log = JSON.parse(json) as { Type: string; Config: Record<string, string> };
+      assert.deepEqual([log.Type, log.Config['max-size'], log.Config['max-file']], ['local', '10m', '3'], name);
+    }
+    const versions: Record<string, string[]> = {
+      prometheus: ['/bin/prometheus', '--version'],
+      alertmanager: ['/bin/alertmanager', '--version'],
+      'node-exporter': ['/bin/node_exporter', '--version'],
+      lb: ['haproxy', '-v'],
+    };
+    for (const [service, command] of Object.entries(versions)) {
+      const { stdout, stderr } = await run('docker', ['compose', 'exec', '-T', service, ...command]);
+      const version = /version (\S+)/i.exec(stdout + stderr)?.[1];
+      assert.ok(version, `${service}: ${stdout}${stderr}`);
+      t.diagnostic(`${service} ${version}`);
+    }
   });
 
   it('answers real digits correctly on both replicas, each naming itself', async () => {
@@ -103,6 +124,21 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);
       return ['mnist-1', 'mnist-2', 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
     });
+  });
+
+  it("reports the host's network interfaces: node-exporter runs in the host's network namespace", async () => {
+    // A container's namespace has lo and eth0 only; the host has its default route's interface,
+    // docker0 and the cluster network's bridge (br-<network id>).
+    const { stdout: route } = await run('ip', ['-o', 'route', 'show', 'default']);
+    const uplink = /\bdev (\S+)/.exec(route)![1]!;
+    const { stdout: id } = await run('docker', ['network', 'inspect', 'mnist-cluster_default', '--format', '{{.Id}}']);
+    const bridge = `br-${id.trim().slice(0, 12)}`;
+    const devices = await waitFor('node-exporter scraped', 30, async () => {
+      const found = (await query('node_network_receive_bytes_total{job="node"}')).map((r) => r.metric.device!);
+      return found.length > 0 ? found : undefined;
+    });
+    for (const device of [uplink, 'docker0', bridge])
+      assert.ok(devices.includes(device), `${device} in ${devices.join(', ')}`);
   });
 
   it("labels each replica's series with its replica name", async () => {
@@ -163,6 +199,19 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       return empty.length === 0 ? true : undefined;
     }).catch(() => undefined);
     assert.deepEqual(empty, [], 'queries without data after 90 s of trying');
+    // A table's label columns are labels its queries' series carry.
+    for (const spec of Object.values(DASHBOARDS)) {
+      for (const panel of spec.rows.flatMap((r) => r.panels).filter((p) => p.columns)) {
+        const labels = panel.columns!.filter((c) => !c.field.startsWith('Value')).map((c) => c.field);
+        for (const q of panel.queries) {
+          for (const series of await query(q.expr.replaceAll('$replica', '.*'))) {
+            for (const label of labels) assert.ok(label in series.metric, `${panel.title}: no ${label} in ${q.expr}`);
+          }
+        }
+      }
+    }
+    // Annotations are often empty (no restart, no alert yet); Prometheus must still accept them.
+    for (const spec of Object.values(DASHBOARDS)) for (const a of spec.annotations) await query(a.expr);
   });
 
   it('drives both replicas with scripts/load.sh: Prometheus counts what the script sent; compare.sh sees both', async () => {
@@ -206,7 +255,9 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
   });
 
-  it('keeps serving on one replica while the other is stopped, and brings it back with compose start', async () => {
+  it('keeps serving on one replica while the other is stopped, alerts a webhook, and brings it back with compose start', async () => {
+    const down = { alertname: 'MnistReplicaDown', replica: 'mnist-2', severity: 'critical', cluster: 'mnist-cluster' };
+    const stoppedAt = Date.now();
     await compose('stop', 'mnist-2');
     const [d] = digits(1, 42);
     const png = await encodeDigit(d!.pixels);
@@ -216,6 +267,12 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       const up = byReplica(await query('up{job="mnist"}'));
       return up['mnist-2'] === 0 && up['mnist-1'] === 1 ? true : undefined;
     });
+    // Through Prometheus (30 s of `for`) and Alertmanager (10 s of group_wait) to the webhook.
+    const firing = await alerts.next(carries('firing', down), 150);
+    const alert = firing.alerts.find((a) => a.labels.alertname === 'MnistReplicaDown')!;
+    assert.equal(alert.annotations.runbook_url, 'docs/operations.md#mnistreplicadown');
+    assert.match(alert.annotations.dashboard!, /\/d\/mnist-cluster-overview\?var-replica=mnist-2$/);
+    const startedAt = Date.now();
     await compose('start', 'mnist-2');
     await waitFor('mnist-2 healthy again', 120, async () =>
       (await health())['mnist-2'] === 'healthy' ? true : undefined,
@@ -223,6 +280,14 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     assert.equal((await predict(REPLICAS[1].api, png)).replica, 'mnist-2');
     await waitFor('Prometheus to see mnist-2 up', 60, async () =>
       byReplica(await query('up{job="mnist"}'))['mnist-2'] === 1 ? true : undefined,
+    );
+    const resolved = await alerts.next(carries('resolved', down), 150);
+    const others = alerts.notifications.flatMap((n) =>
+      n.alerts.map((a) => `${a.labels.alertname} ${a.labels.replica}`),
+    );
+    console.log(
+      `alert delivery: MnistReplicaDown firing at the webhook ${((firing.receivedAt - stoppedAt) / 1000).toFixed(1)} s after the stop, ` +
+        `resolved ${((resolved.receivedAt - startedAt) / 1000).toFixed(1)} s after the start; notifications: ${others.join(', ')}`,
     );
   });
 

@@ -61,7 +61,7 @@ const png = async () => encodeDigit(digits(1, 77)[0]!.pixels);
 describe('the compose cluster under overload and faults', { timeout: 20 * 60_000 }, () => {
   let withGrafana = false;
   before(async () => {
-    withGrafana = await startStack();
+    ({ withGrafana } = await startStack());
   });
   after(async () => {
     await stopStack();

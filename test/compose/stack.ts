@@ -1,11 +1,13 @@
 /**
  * The compose stack as the tier-2 tests drive it: `docker compose` with the test's own Grafana
- * password, Prometheus's HTTP API, the replicas' host ports, and polling until a condition holds.
+ * password and alert webhook, Prometheus's HTTP API, the replicas' host ports, and polling until a
+ * condition holds.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 
 export { waitFor } from '../support/cluster.ts';
 
@@ -19,15 +21,30 @@ export const REPLICAS = [
 ] as const;
 export const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
 
-// The test's own Grafana admin password, so its API can be asked as admin where Grafana runs.
-const GRAFANA_PASSWORD = `test-${process.pid}-${Date.now()}`;
+// The test's own Grafana admin password, so its API can be asked as admin where Grafana runs, and
+// (set by startStack) its own webhook for Alertmanager's notifications.
+const stackEnv: Record<string, string> = { GRAFANA_ADMIN_PASSWORD: `test-${process.pid}-${Date.now()}` };
+let alertReceiver: AlertReceiver | undefined;
 
 export async function compose(...args: string[]): Promise<string> {
   const { stdout } = await run('docker', ['compose', ...args], {
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, GRAFANA_ADMIN_PASSWORD: GRAFANA_PASSWORD },
+    env: { ...process.env, ...stackEnv },
   });
   return stdout;
+}
+
+/**
+ * A webhook receiver on the Docker host, where Alertmanager reaches it as users' own would:
+ * host.docker.internal, i.e. Docker's default bridge (docker0) address.
+ */
+async function startHostAlertReceiver(): Promise<AlertReceiver> {
+  const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', 'docker0']);
+  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout)?.[1];
+  assert.ok(address, `no IPv4 address on docker0: ${stdout}`);
+  const receiver = await startAlertReceiver(address);
+  stackEnv.ALERT_WEBHOOK_URL = receiver.url.replace(address, 'host.docker.internal');
+  return receiver;
 }
 
 export async function health(): Promise<Record<string, string>> {
@@ -70,20 +87,27 @@ export async function predict(api: string, bytes: Buffer): Promise<{ digit: numb
   return (await res.json()) as { digit: number; replica: string };
 }
 
-/** Builds the images and starts the stack (Grafana too where its image exists); says whether it did. */
-export async function startStack(): Promise<boolean> {
+/**
+ * Builds the images and starts the stack (Grafana too where its image exists) with Alertmanager
+ * posting to a receiver of the test's; says whether Grafana started, and gives the receiver.
+ */
+export async function startStack(): Promise<{ withGrafana: boolean; alerts: AlertReceiver }> {
+  alertReceiver = await startHostAlertReceiver();
   const withGrafana = await run('docker', ['image', 'inspect', GRAFANA_IMAGE]).then(
     () => true,
     () => false,
   );
   await compose('--profile', 'load', 'build', '--quiet');
-  const services = ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus', ...(withGrafana ? ['grafana'] : [])];
-  await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...services);
-  return withGrafana;
+  await compose('up', '--detach', '--wait', '--wait-timeout', '180', ...SERVICES, ...(withGrafana ? ['grafana'] : []));
+  return { withGrafana, alerts: alertReceiver };
 }
+
+/** Every service of the cluster but Grafana (whose image may be missing) and the load profile. */
+export const SERVICES = ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus', 'alertmanager'];
 
 /** Removes the stack with its volumes and checks nothing is left. */
 export async function stopStack(): Promise<void> {
   await compose('down', '--volumes', '--remove-orphans', '--timeout', '20');
+  await alertReceiver?.close();
   assert.equal((await compose('ps', '--all', '--quiet')).trim(), '', 'docker compose down left containers behind');
 }

@@ -11,6 +11,8 @@ import { parseConfig } from '../../service/src/index.ts';
 
 interface Service {
   image?: string;
+  network_mode?: string;
+  entrypoint?: string[];
   read_only?: boolean;
   cap_drop?: string[];
   security_opt?: string[];
@@ -45,6 +47,28 @@ describe('security of the shipped configuration', () => {
         else assert.deepEqual([bind[1], bind[2]], ['MONITORING_BIND', '127.0.0.1'], `${name}: port ${port}`);
       }
     }
+  });
+
+  it("puts only node-exporter in the host's network, listening on the monitoring bind and the cluster gateway", () => {
+    const hostNetworked = services.filter(([, s]) => s.network_mode === 'host').map(([name]) => name);
+    assert.deepEqual(hostNetworked, ['node-exporter']);
+    const exporter = compose.services['node-exporter']!;
+    assert.deepEqual(exporter.entrypoint, ['/bin/sh', '/etc/node-exporter/entrypoint.sh']);
+    assert.equal(exporter.environment?.MONITORING_BIND, '${MONITORING_BIND:-127.0.0.1}');
+    const listens = (bind: string) =>
+      execFileSync('sh', ['node-exporter/entrypoint.sh', '--x'], {
+        env: {
+          PATH: process.env.PATH,
+          MONITORING_BIND: bind,
+          CLUSTER_GATEWAY: '172.29.86.1',
+          NODE_EXPORTER_BIN: 'echo',
+        },
+        encoding: 'utf8',
+      }).trim();
+    assert.equal(listens('127.0.0.1'), '--web.listen-address=127.0.0.1:9100 --web.listen-address=172.29.86.1:9100 --x');
+    assert.equal(listens('::1'), '--web.listen-address=[::1]:9100 --web.listen-address=172.29.86.1:9100 --x');
+    // A wildcard already covers the gateway (binding both would fail: address in use).
+    assert.equal(listens('0.0.0.0'), '--web.listen-address=:9100 --x');
   });
 
   it('gives Grafana no default admin password', () => {

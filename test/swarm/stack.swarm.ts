@@ -20,7 +20,10 @@ const SERVICE = `${STACK}_mnist`;
 const LB = 'http://127.0.0.1:8080';
 const PROMETHEUS = 'http://127.0.0.1:9090';
 /** What runs on the workers (the balancer and Prometheus stay on the manager, where the images are). */
-const WORKER_IMAGES = ['mnist-cluster/service:local', 'prom/node-exporter:v1.8.2'];
+const WORKER_IMAGES = [
+  'mnist-cluster/service:local',
+  /image: *(prom\/node-exporter:\S+)/.exec(readFileSync('swarm/stack.yaml', 'utf8'))![1]!,
+];
 const WORKERS = ['mnist-node-2', 'mnist-node-3'];
 
 const sh = async (cmd: string, args: string[], env: Record<string, string> = {}) =>
@@ -137,7 +140,7 @@ describe('the Swarm stack on three nodes', { timeout: 20 * 60_000 }, () => {
     assert.deepEqual(leftovers, { swarm: 'inactive', networks: '', volumes: '', netns: '', dockerds: '' });
   });
 
-  it('runs every task, spread over the nodes; Prometheus sees each replica by name and every node', async (t) => {
+  it('runs every task, spread over the nodes; Prometheus sees each replica by name, every node and Alertmanager', async (t) => {
     const running = await tasks();
     const byNode: Record<string, number> = {};
     for (const task of running) byNode[task.node] = (byNode[task.node] ?? 0) + 1;
@@ -149,6 +152,11 @@ describe('the Swarm stack on three nodes', { timeout: 20 * 60_000 }, () => {
       return names.length === 3 ? names : undefined;
     });
     t.diagnostic(`node-exporters: ${exporters.join(', ')}`);
+    await waitFor('Prometheus sending to Alertmanager, found by DNS', 60, async () => {
+      const [found] = await query('prometheus_notifications_alertmanagers_discovered');
+      const [up] = await query('up{job="alertmanager"}');
+      return found?.value[1] === '1' && up?.value[1] === '1' ? true : undefined;
+    });
   });
 
   it('spreads steady load through the balancer over every replica', async () => {
