@@ -14,6 +14,7 @@ const ENTRY_POINTS: Record<string, string[]> = {
   'npm run eval': ['npm', 'run', '-s', 'eval', '--'],
   'npm run fixtures': ['npm', 'run', '-s', 'fixtures', '--'],
   'npm run bench': ['npm', 'run', '-s', 'bench', '--'],
+  'npm run bench:healthchecks': ['npm', 'run', '-s', 'bench:healthchecks', '--'],
 };
 
 describe('command-line entry points', () => {
