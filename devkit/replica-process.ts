@@ -22,10 +22,10 @@ const MAIN = fileURLToPath(new URL('../service/src/main.ts', import.meta.url));
 
 export async function spawnReplica(
   env: Record<string, string> = {},
-  options: { onSpawn?: (pid: number) => void; command?: string[] } = {},
+  options: { onSpawn?: (pid: number) => void; command?: string[]; node?: string } = {},
 ): Promise<ReplicaProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, options.command ?? ['--import', 'tsx', MAIN], {
+  const child = spawn(options.node ?? process.execPath, options.command ?? ['--import', 'tsx', MAIN], {
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: two replicas (micro-batching off and on), built as the image builds them, each
- * under its own real 1-CPU limit (a cgroup v1 CFS quota, what `docker run --cpus 1` sets) and
+ * under its own real 1-CPU limit (a cgroup CFS quota, v1 or v2, what `docker run --cpus 1` sets) and
  * driven from outside it; under a third such quota, the in-process limit (decode + normalise +
  * infer per image at the best batch size, no HTTP), and under a fourth, the HTTP ceiling: the same
  * decoder, batcher, engine and multipart parser behind plain `node:http`.
@@ -17,7 +17,7 @@
  * are warmed up first, until V8 has optimised their hot paths. Prints two tables; the last line is
  * one JSON object with the figures.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -27,7 +27,7 @@ import { sample } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { parseCli } from '../../devkit/cli.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
-import { createCpuGroup, type CpuGroup } from './cpu-cgroup.ts';
+import { createCpuGroup, type CpuGroup } from '../../devkit/cpu-cgroup.ts';
 import { buildService, type ShippedBuild } from './shipped-build.ts';
 
 const USAGE = `Usage: npm run bench [-- options]
@@ -36,12 +36,14 @@ Builds the service as its image runs it, starts replicas (batching on and off), 
 limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them with
 one 28x28 PNG per request: a sweep over concurrency levels with multipart forms, then interleaved
 slices at c=32 of multipart, raw and JSON requests and of the replica through the load balancer,
-each ratio with its min-max spread. Needs root, a writable cgroup cpu hierarchy and haproxy. The last line printed is one JSON object.
+each ratio with its min-max spread. Needs root, a cgroup hierarchy with a cpu controller (v1 or v2) and haproxy. The last line printed is one JSON object.
 
   --seconds N        length of each sweep step (default 8)
   --concurrency L    comma-separated sweep levels (default 1,8,32,128)
   --cpus N           CPU quota of each process, in cores (default 1)
   --slices N         interleaved slices per process at c=32 (default 8)
+  --compare-node BIN also run the batching replica on another Node.js binary (say an older
+                     release's), in turns with this one in every slice: other_node_over_this_node
   --help             this text
 `;
 const values = parseCli(USAGE, {
@@ -49,7 +51,12 @@ const values = parseCli(USAGE, {
   concurrency: { type: 'string', default: '1,8,32,128' },
   cpus: { type: 'string', default: '1' },
   slices: { type: 'string', default: '8' },
+  'compare-node': { type: 'string', default: '' },
 });
+const compareNode = values['compare-node'];
+const nodes = compareNode
+  ? { this: process.version, other: execFileSync(compareNode, ['--version'], { encoding: 'utf8' }).trim() }
+  : undefined;
 const seconds = Number(values.seconds);
 const levels = values.concurrency.split(',').map(Number);
 const cpus = Number(values.cpus);
@@ -76,6 +83,9 @@ type Slice = {
   lb_per_s: number;
   lb_direct_p50_ms: number;
   lb_p50_ms: number;
+  /** With --compare-node: the batching replica on this Node.js and on the other, in turns. */
+  node_this_per_s?: number;
+  node_other_per_s?: number;
 };
 type LimitFigure = { batch: number; perSecond: number };
 
@@ -198,6 +208,7 @@ const groups = {
   on: createCpuGroup(`mnist-bench-${process.pid}-on`, cpus),
   limit: createCpuGroup(`mnist-bench-${process.pid}-limit`, cpus),
   ceiling: createCpuGroup(`mnist-bench-${process.pid}-ceiling`, cpus),
+  ...(compareNode ? { other: createCpuGroup(`mnist-bench-${process.pid}-other`, cpus) } : {}),
 };
 const runs: Run[] = [];
 const interleaved: Slice[] = [];
@@ -208,20 +219,27 @@ try {
   best = JSON.parse(await limitProcess(groups.limit, build, ['--batches', '1,8,16,32,64']).next()) as LimitFigure;
   console.error(`in-process limit: ${best.perSecond.toFixed(0)} images/s at best batch ${best.batch}`);
   // Each server in its own quota, with the image's environment: the replicas, then the ceiling.
-  const start = (name: keyof typeof groups, env: Record<string, string>, command = build.command) =>
-    spawnReplica({ ...build.env, ...env }, { command, onSpawn: (pid) => groups[name].add(pid) }).then((replica) => {
-      replicas.push(replica);
-      return replica;
-    });
+  const start = (name: keyof typeof groups, env: Record<string, string>, command = build.command, node?: string) =>
+    spawnReplica({ ...build.env, ...env }, { command, node, onSpawn: (pid) => groups[name]!.add(pid) }).then(
+      (replica) => {
+        replicas.push(replica);
+        return replica;
+      },
+    );
   const replicaEnv = (batching: Batching, size: number) => ({
     MAX_BATCH_SIZE: String(size),
     REPLICA: `bench-${batching}`,
     LOG_LEVEL: 'info',
   });
   const pair = { off: await start('off', replicaEnv('off', 1)), on: await start('on', replicaEnv('on', 32)) };
-  console.error(`warming both replicas up for ${JIT_WARM_UP_SECONDS} s`);
+  const other = compareNode
+    ? await start('other', { ...replicaEnv('on', 32), REPLICA: 'bench-other-node' }, build.command, compareNode)
+    : undefined;
+  console.error(`warming the replicas up for ${JIT_WARM_UP_SECONDS} s`);
   await Promise.all(
-    [pair.off, pair.on].map((r) => runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, EVERY_FORM), digits)),
+    [pair.off, pair.on, ...(other ? [other] : [])].map((r) =>
+      runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, EVERY_FORM), digits),
+    ),
   );
   const ceiling = await start('ceiling', {}, [
     ...build.nodeFlags,
@@ -289,6 +307,8 @@ try {
       const [on_per_s, on_raw_per_s, on_json_per_s] = [on.multipart, on.raw, on.json];
       const [ceiling_per_s, ceiling_raw_per_s] = [ceil.multipart, ceil.raw];
       const via = await inTurn(s, ['direct', 'lb'] as const, (way) => slice(way === 'lb' ? lb : pair.on));
+      const onNode =
+        other && (await inTurn(s, ['this', 'other'] as const, (n) => rate(n === 'this' ? pair.on : other)));
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await settle();
@@ -309,6 +329,7 @@ try {
         lb_per_s: Math.round(via.lb.throughput_per_s),
         lb_direct_p50_ms: via.direct.latency_ms.p50,
         lb_p50_ms: via.lb.latency_ms.p50,
+        ...(onNode ? { node_this_per_s: onNode.this, node_other_per_s: onNode.other } : {}),
       });
     }
   } finally {
@@ -348,6 +369,15 @@ const RATIOS: [name: string, header: string, pick: (p: Slice) => number][] = [
   ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
   ['lb_over_direct', 'lb/direct', (p) => p.lb_per_s / p.lb_direct_per_s],
   ['lb_p50_over_direct_p50', 'lb p50/direct', (p) => p.lb_p50_ms / p.lb_direct_p50_ms],
+  ...(compareNode
+    ? [
+        [
+          'other_node_over_this_node',
+          'node other/this',
+          (p: Slice) => p.node_other_per_s! / p.node_this_per_s!,
+        ] satisfies [string, string, (p: Slice) => number],
+      ]
+    : []),
 ];
 const RATES: [header: string, pick: (p: Slice) => number][] = [
   ['limit/s', (p) => p.limit_per_s],
@@ -406,5 +436,6 @@ console.log(
     ...Object.fromEntries(RATIOS.map(([name, , pick]) => [name, round3(medianOf(pick))])),
     ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
+    ...(nodes ? { nodes } : {}),
   }),
 );
