@@ -1,22 +1,31 @@
 # The inference service image: TypeScript compiled in a build stage, then a slim runtime with
-# production dependencies only, run as the unprivileged `node` user.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# production dependencies only, run as the unprivileged `node` user. npm's cache is a BuildKit cache
+# mount, so a changed lockfile downloads only what changed.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY service/src service/src
 COPY service/web service/web
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
+# TFJS_NODE=1 adds the native TensorFlow backend (@tensorflow/tfjs-node, whose install downloads
+# libtensorflow) and BACKEND=auto then prefers it; by default the image has the WebAssembly backend
+# only, the one every test and figure of this project runs (docs/operations.md, The image).
+ARG TFJS_NODE=0
 WORKDIR /app
 COPY package.json package-lock.json ./
-# @tensorflow/tfjs-node is optional: where its libtensorflow download works the native backend is
-# used, where it does not the install still succeeds and the service runs on wasm.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Then what a server never loads goes: source maps, TypeScript sources and declarations, the tfjs
+# packages' browser bundles and tests (Node loads their dist/tf-*.node.js, their `main`).
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
+ && if [ "$TFJS_NODE" = 1 ]; then npm install --omit=dev --no-save --no-audit --no-fund @tensorflow/tfjs-node@4.22.0; fi \
+ && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.md' \) -delete \
+ && find node_modules/@tensorflow -path '*/dist/*' -type f \( -name '*.min.js' -o -name '*.es2017.js' -o -name '*.esm.js' \
+      -o -name 'tf-*.js' ! -name '*.node.js' -o -name '*_test.js' \) -delete
 
 # The load generator (compose profile `load`): the build stage's full dependencies plus the
 # scripts, for users who have nothing but Docker.

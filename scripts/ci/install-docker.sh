@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the compose tier needs on a Debian bookworm machine, idempotently:
-# Docker's engine (docker.io), debootstrap (for stand-in images), and the Compose v2 plugin,
-# which bookworm lacks and is taken from the next release's docker-compose package.
+# Docker's engine (docker.io), debootstrap (for stand-in images), and the Compose v2 and buildx
+# plugins, which bookworm lacks and are taken from the next release's packages.
 # Needs root and access to the machine's configured Debian mirror.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -14,7 +14,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if ! docker compose version >/dev/null 2>&1; then
+# The Compose v2 and buildx plugins (buildx: BuildKit builds, which the Dockerfile's cache mounts
+# need), which bookworm lacks, from the next release's docker-compose and docker-buildx packages.
+plugins=()
+docker compose version >/dev/null 2>&1 || plugins+=(docker-compose)
+docker buildx version >/dev/null 2>&1 || plugins+=(docker-buildx)
+if [ ${#plugins[@]} -gt 0 ]; then
   # The mirror this machine already uses, read from its own apt sources (no host is hard-coded).
   mirror=$(grep -h -m1 -E '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' || true)
   [ -n "$mirror" ] || mirror=$(grep -h -m1 -E '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}')
@@ -26,9 +31,11 @@ if ! docker compose version >/dev/null 2>&1; then
   opts=(-o Dir::Etc::SourceList="$work/trixie.list" -o Dir::Etc::SourceParts=/dev/null
     -o Dir::State::Lists="$work/lists" -o Dir::Cache::Archives="$work/archives" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
   apt-get "${opts[@]}" update -qq
-  (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null)
-  dpkg-deb -x "$work"/docker-compose_*.deb "$work/root"
-  install -D -m 0755 "$work/root/usr/libexec/docker/cli-plugins/docker-compose" /usr/libexec/docker/cli-plugins/docker-compose
+  for plugin in "${plugins[@]}"; do
+    (cd "$work" && apt-get "${opts[@]}" download "$plugin" >/dev/null)
+    dpkg-deb -x "$work/${plugin}"_*.deb "$work/root"
+    install -D -m 0755 "$work/root/usr/libexec/docker/cli-plugins/$plugin" "/usr/libexec/docker/cli-plugins/$plugin"
+  done
 fi
 
 if ! docker info >/dev/null 2>&1; then
@@ -40,3 +47,4 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 docker compose version
+docker buildx version

@@ -1,9 +1,10 @@
 /**
- * Picks the fastest tfjs backend that works on this machine: the native TensorFlow binding
- * (`@tensorflow/tfjs-node`, optional because its install downloads libtensorflow), else WebAssembly
- * (XNNPACK, ships inside its npm package), else plain JavaScript.
+ * Picks the first tfjs backend that loads: the native TensorFlow binding (`@tensorflow/tfjs-node`,
+ * only in an image built with TFJS_NODE=1, since its install downloads libtensorflow), else
+ * WebAssembly (XNNPACK, ships inside its npm package, what the default image and every measurement
+ * run), else plain JavaScript.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -12,6 +13,7 @@ async function register(name: BackendName): Promise<boolean> {
   try {
     if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
     return await tf.setBackend(name);
   } catch {
     return false;

@@ -2,7 +2,7 @@
  * The inference engine: loads the model on the chosen backend, warms it up and classifies batches
  * of model inputs. Routes see only `predict`, so batching can sit behind it unchanged.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../mnist.ts';
 import { BACKENDS, selectBackend, type BackendName } from './backend.ts';
 import { readModelCard, type ModelCard } from './model-card.ts';

@@ -5,7 +5,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -45,6 +46,6 @@ export function modelLoader(dir: string): tf.io.IOHandler {
   };
 }
 
-export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(modelLoader(dir));
+export async function loadModel(dir: string): Promise<LayersModel> {
+  return loadLayersModel(modelLoader(dir));
 }

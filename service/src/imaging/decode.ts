@@ -3,7 +3,7 @@
  * measured best for it (docs/decisions/image-decoders.md): small PNGs through pngjs, TIFF through
  * the guarded first-page reader, BMP through jimp, everything else through sharp (libvips).
  */
-import { Jimp } from 'jimp';
+import bmp from '@jimp/js-bmp';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { rgbaToGrey, type GreyImage } from './grey-image.ts';
@@ -20,6 +20,9 @@ const PNGJS_MAX_PIXELS = 512 * 512;
 
 type Rgba = { width: number; height: number; data: Uint8Array };
 
+/** jimp's BMP decoder alone (bmp-ts, pixels returned as RGBA), without the rest of jimp. */
+const BMP = bmp();
+
 /**
  * RGBA pixels of a header-checked image, upright. A small PNG, the hot path, goes straight to
  * pngjs (synchronous, and far cheaper than any decoder with a thread hop for a 28x28 digit).
@@ -29,7 +32,7 @@ async function decodeRgba(bytes: Uint8Array, header: ImageHeader): Promise<Rgba>
   const pixels = header.width * header.height;
   if (header.mediaType === 'image/png' && pixels <= PNGJS_MAX_PIXELS) return PNG.sync.read(buffer);
   if (header.mediaType === 'image/tiff') return decodeTiffFirstPage(buffer, header);
-  if (header.mediaType === 'image/bmp') return (await Jimp.fromBuffer(buffer)).bitmap;
+  if (header.mediaType === 'image/bmp') return BMP.decode(buffer);
   // libvips's own pixel limit is set to what the header declared, so that a file whose later
   // headers claim a larger canvas (a JPEG with a second frame header) is refused, not decoded.
   // autoOrient() applies the EXIF orientation: a phone's sideways photo of a 7 is no 7 otherwise.
