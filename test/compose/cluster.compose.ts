@@ -6,7 +6,7 @@
  * stand-ins of scripts/ci/standin-images.sh).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,10 +14,14 @@ import { parse as parseYaml } from 'yaml';
 import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { carries, type AlertReceiver } from '../../devkit/alert-receiver.ts';
+import { launchChromium } from '../../devkit/browser.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
 import {
   byReplica,
   compose,
+  grafana,
+  GRAFANA,
+  GRAFANA_IMAGE,
   health,
   LB,
   predict,
@@ -306,13 +310,65 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
         assert.ok(uids.includes(uid) || uid.startsWith('$'), `${file} uses datasource uid ${uid}`);
       }
     }
-    if (withGrafana) {
-      const res = await fetch('http://127.0.0.1:3000/api/health');
-      assert.equal(res.status, 200);
-      const sources = (await (await fetch('http://127.0.0.1:3000/api/datasources/uid/prometheus')).json()) as {
-        uid: string;
-      };
-      assert.equal(sources.uid, 'prometheus');
+  });
+
+  it("provisions Grafana (where its image exists): datasource and dashboards through its API, every panel's query answered, screenshots", async (t) => {
+    if (!withGrafana) {
+      t.skip(`no ${GRAFANA_IMAGE} on this machine (no registry): the GitHub workflow runs this test`);
+      return;
+    }
+    assert.equal((await grafana('/api/health')).status, 200);
+    const source = (await (await grafana('/api/datasources/uid/prometheus')).json()) as { uid: string; url: string };
+    assert.equal(source.uid, 'prometheus');
+    for (const spec of Object.values(DASHBOARDS)) {
+      const res = await grafana(`/api/dashboards/uid/${spec.uid}`);
+      assert.equal(res.status, 200, `${spec.uid} is provisioned`);
+      const { dashboard } = (await res.json()) as { dashboard: { title: string; panels: unknown[] } };
+      assert.equal(dashboard.title, spec.title);
+      // Every panel's query, as a panel sends it: through Grafana's query API to Prometheus.
+      for (const { panel, query: q } of queriesOf(spec)) {
+        const expr = q.expr.replaceAll('$replica', '.*').replaceAll('$node', '.*');
+        const answer = await grafana('/api/ds/query', {
+          method: 'POST',
+          body: JSON.stringify({
+            from: 'now-5m',
+            to: 'now',
+            queries: [
+              {
+                refId: 'A',
+                datasource: { type: 'prometheus', uid: 'prometheus' },
+                expr,
+                instant: q.table === true,
+                range: q.table !== true,
+                intervalMs: 15_000,
+                maxDataPoints: 100,
+              },
+            ],
+          }),
+        });
+        const body = (await answer.json()) as {
+          results?: { A?: { status?: number; error?: string; frames?: unknown[] } };
+        };
+        assert.equal(answer.status, 200, `${spec.uid} / ${panel.title}: ${JSON.stringify(body)}`);
+        assert.equal(body.results?.A?.error, undefined, `${spec.uid} / ${panel.title}`);
+      }
+    }
+    // What a reader sees: each dashboard rendered by headless Chromium, kept as a CI artifact.
+    const dir = process.env.GRAFANA_SCREENSHOTS;
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1600, height: 2000 } });
+        for (const spec of Object.values(DASHBOARDS)) {
+          await page.goto(`${GRAFANA}/d/${spec.uid}?orgId=1&kiosk&from=now-15m&to=now`, { waitUntil: 'networkidle' });
+          await page.waitForTimeout(3000);
+          await page.screenshot({ path: join(dir, `${spec.uid}.png`), fullPage: true });
+          t.diagnostic(`screenshot ${join(dir, `${spec.uid}.png`)}`);
+        }
+      } finally {
+        await browser.close();
+      }
     }
   });
 });

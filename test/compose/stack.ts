@@ -26,6 +26,16 @@ export const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync(
 const stackEnv: Record<string, string> = { GRAFANA_ADMIN_PASSWORD: `test-${process.pid}-${Date.now()}` };
 let alertReceiver: AlertReceiver | undefined;
 
+export const GRAFANA = 'http://127.0.0.1:3000';
+/** Grafana's HTTP API as its admin, with the password this test gave it. */
+export function grafana(path: string, init: RequestInit = {}): Promise<Response> {
+  const auth = Buffer.from(`admin:${stackEnv.GRAFANA_ADMIN_PASSWORD}`).toString('base64');
+  return fetch(`${GRAFANA}${path}`, {
+    ...init,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
+  });
+}
+
 export async function compose(...args: string[]): Promise<string> {
   const { stdout } = await run('docker', ['compose', ...args], {
     maxBuffer: 64 * 1024 * 1024,

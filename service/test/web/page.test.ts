@@ -8,21 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../../devkit/browser.ts';
 import { digits, encodeDigit, startTestReplica } from '../../../devkit/testing.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The flags headless Chromium needs as root in a closed network (playwright adds a fresh profile). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** The body limit of the page's replica: small, so that a 413 is easy to provoke. */
 const MAX_BODY_BYTES = 200_000;
 
@@ -81,7 +69,7 @@ describe('the drawing page in a real browser', () => {
       assert.ok(!process.env.CI, `Chromium is missing in CI (${CHROMIUM})`);
       return;
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
     await page.goto(`${replica.url}/`);
   });
