@@ -19,13 +19,21 @@ FROM ${NODE_IMAGE} AS deps
 ARG TFJS_NODE=0
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Then what a server never loads goes: source maps, TypeScript sources and declarations, the tfjs
-# packages' browser bundles and tests (Node loads their dist/tf-*.node.js, their `main`).
+# Then what a server never loads goes: source maps, TypeScript sources and declarations, packages'
+# tests, examples and docs; in the
+# four tfjs packages everything but their Node bundles (dist/tf-*.node.js, each package's `main`,
+# self-contained) and the wasm binaries; Swagger UI's bundles that /docs does not serve.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
  && if [ "$TFJS_NODE" = 1 ]; then npm install --omit=dev --no-save --no-audit --no-fund @tensorflow/tfjs-node@4.22.0; fi \
  && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.md' \) -delete \
- && find node_modules/@tensorflow -path '*/dist/*' -type f \( -name '*.min.js' -o -name '*.es2017.js' -o -name '*.esm.js' \
-      -o -name 'tf-*.js' ! -name '*.node.js' -o -name '*_test.js' \) -delete
+ && find node_modules -type d \( -name test -o -name tests -o -name __tests__ -o -name examples -o -name docs \) -prune \
+      -exec rm -rf {} + \
+ && for p in tfjs-core tfjs-layers tfjs-backend-cpu tfjs-backend-wasm; do \
+      find "node_modules/@tensorflow/$p" -type f ! -name package.json ! -name 'LICENSE*' \
+        ! -path '*/dist/tf-*.node.js' ! -path '*/dist/*.wasm' -delete; \
+    done \
+ && rm -f node_modules/swagger-ui-dist/swagger-ui-es-bundle*.js node_modules/swagger-ui-dist/swagger-ui.js \
+ && find node_modules -type d -empty -delete
 
 # The load generator (compose profile `load`): the build stage's full dependencies plus the
 # scripts, for users who have nothing but Docker.
