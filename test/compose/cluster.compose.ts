@@ -80,6 +80,15 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       assert.ok(version, `${service}: ${stdout}${stderr}`);
       t.diagnostic(`${service} ${version}`);
     }
+    // The replicas run the Node.js the Dockerfile pins, on the backend every figure is taken on.
+    const pinned = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(readFileSync('Dockerfile', 'utf8'))![1]!;
+    for (const replica of REPLICAS) {
+      const node = (await compose('exec', '-T', replica.name, 'node', '--version')).trim();
+      assert.equal(node, `v${pinned}`, `${replica.name} runs node ${node}`);
+      const model = (await (await fetch(`${replica.api}/model`)).json()) as { backend: string };
+      assert.equal(model.backend, 'wasm', `${replica.name}'s backend`);
+      t.diagnostic(`${replica.name}: node ${node}, backend ${model.backend}`);
+    }
   });
 
   it('answers real digits correctly on both replicas, each naming itself', async () => {
