@@ -34,6 +34,8 @@ import {
   waitFor,
 } from './stack.ts';
 
+const composeYaml = readFileSync('compose.yaml', 'utf8');
+
 /** Every datasource reference in a dashboard: objects with a `datasource` field. */
 function datasourceUids(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => datasourceUids(n, out));
@@ -78,7 +80,12 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       const { stdout, stderr } = await run('docker', ['compose', 'exec', '-T', service, ...command]);
       const version = /version (\S+)/i.exec(stdout + stderr)?.[1];
       assert.ok(version, `${service}: ${stdout}${stderr}`);
-      t.diagnostic(`${service} ${version}`);
+      // What runs is the line compose.yaml pins (a stand-in may differ in its patch release).
+      const image = new RegExp(`^  ${service}:\\n(?:    .*\\n)*?    image: \\S+:v?(\\d+\\.\\d+)\\.`, 'm').exec(
+        composeYaml,
+      )?.[1];
+      assert.ok(image && version.startsWith(`${image}.`), `${service} runs ${version}, compose.yaml pins ${image}.x`);
+      t.diagnostic(`${service} ${version} (pinned ${image}.x)`);
     }
     // The replicas run the Node.js the Dockerfile pins, on the backend every figure is taken on.
     const pinned = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(readFileSync('Dockerfile', 'utf8'))![1]!;
