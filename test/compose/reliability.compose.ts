@@ -52,7 +52,9 @@ async function serverPid(containerId: string): Promise<number> {
   const children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8').trim().split(/\s+/);
   assert.equal(children.length, 1, `one child under the container's init: ${children.join(' ')}`);
   const pid = Number(children[0]);
-  assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'node', "the replica's node process");
+  // Its command line, not its name: Node.js 22 and later name the process's main thread MainThread.
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  assert.deepEqual([argv[0], argv.at(-2)], ['node', 'service/src/main.js'], "the replica's node process");
   return pid;
 }
 
