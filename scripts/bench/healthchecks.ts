@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseCli } from '../../devkit/cli.ts';
+import { fail, parseCli } from '../../devkit/cli.ts';
 
 const USAGE = `Usage: npm run bench:healthchecks [-- --checks N]
 
@@ -22,10 +22,7 @@ Measures the CPU of one health check of each running service of the compose clus
 
 const { checks: checksArg } = parseCli(USAGE, { checks: { type: 'string', default: '20' } });
 const checks = Number(checksArg);
-if (!Number.isInteger(checks) || checks < 1) {
-  console.error(`--checks must be a positive integer, not ${checksArg}\n\n${USAGE}`);
-  process.exit(2);
-}
+if (!Number.isInteger(checks) || checks < 1) fail(USAGE, `--checks must be a positive integer, not ${checksArg}`);
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
 
@@ -72,7 +69,7 @@ for (const service of sh('docker', ['compose', 'ps', '--services', '--status', '
 }
 console.log('service         check ms  exec ms  probe ms  command');
 for (const r of rows) {
-  const cells = [r.check_ms, r.exec_ms, r.probe_ms].map((v, i) => String(v).padStart(i === 0 ? 8 : 8));
+  const cells = [r.check_ms, r.exec_ms, r.probe_ms].map((v) => String(v).padStart(8));
   console.log(`${r.service.padEnd(14)} ${cells.join(' ')}  ${r.check}`);
 }
 console.log(JSON.stringify({ checks, services: rows }));

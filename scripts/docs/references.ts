@@ -49,14 +49,23 @@ function accepted(p: JsonSchemaProperty): string {
   return [p.type ?? 'string', ...bounds].join(' ');
 }
 
-export function renderConfiguration(schema: z.ZodObject = configSchema): string {
+/** Each variable of the schema: its JSON Schema property and its default. */
+function settingsOf(schema: z.ZodObject): Record<string, { p: JsonSchemaProperty; fallback: unknown }> {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
     properties: Record<string, JsonSchemaProperty>;
   };
-  const rows = Object.entries(json.properties).map(([name, p]) => {
-    // zod's JSON Schema has no default for a transformed value (a flag); its definition does.
-    const fallback = (schema.shape[name] as z.ZodDefault | undefined)?.def.defaultValue;
-    const shown = MACHINE_DEFAULTS[name] ?? `\`${String(p.default ?? fallback)}\``;
+  // zod's JSON Schema has no default for a transformed value (a flag); its definition does.
+  return Object.fromEntries(
+    Object.entries(json.properties).map(([name, p]) => [
+      name,
+      { p, fallback: p.default ?? (schema.shape[name] as z.ZodDefault | undefined)?.def.defaultValue },
+    ]),
+  );
+}
+
+export function renderConfiguration(schema: z.ZodObject = configSchema): string {
+  const rows = Object.entries(settingsOf(schema)).map(([name, { p, fallback }]) => {
+    const shown = MACHINE_DEFAULTS[name] ?? `\`${String(fallback)}\``;
     return `| \`${name}\` | ${shown} | ${accepted(p)} | ${cell(p.description ?? '')} |`;
   });
   return (
@@ -81,14 +90,11 @@ export function renderEnvExample(current: string, composeYaml: string, schema: z
   const head = current.includes(ENV_MARKER)
     ? current.slice(0, current.indexOf(ENV_MARKER))
     : `${current.trimEnd()}\n\n`;
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties: Record<string, JsonSchemaProperty>;
-  };
+  const settings = settingsOf(schema);
   const blocks = userSettings(schema).map((name) => {
-    const p = json.properties[name]!;
+    const { p, fallback } = settings[name]!;
     const composeDefault = new RegExp(`\\$\\{${name}:-([^}]+)\\}`).exec(composeYaml)?.[1];
-    const fallback = (schema.shape[name] as z.ZodDefault | undefined)?.def.defaultValue;
-    return `# ${p.description ?? ''} (${accepted(p).replaceAll('`', '')})\n#${name}=${String(composeDefault ?? p.default ?? fallback)}`;
+    return `# ${p.description ?? ''} (${accepted(p).replaceAll('`', '')})\n#${name}=${String(composeDefault ?? fallback)}`;
   });
   return (
     head +
