@@ -39,6 +39,18 @@ export const VARIANTS = [
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
+const MEDIA_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+};
+
+/** The media type of a variant's file (`png-grey-8` -> `image/png`). */
+export const mediaTypeOf = (variant: Variant): string => MEDIA_TYPES[variant.split('-')[0]!]!;
+
 export interface Drawing {
   width: number;
   height: number;

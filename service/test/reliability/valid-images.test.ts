@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeVariant, VARIANTS, type Drawing, type Variant } from '../../../devkit/image-variants.ts';
+import { encodeVariant, mediaTypeOf, VARIANTS, type Drawing, type Variant } from '../../../devkit/image-variants.ts';
 import { digits, startTestReplica } from '../../../devkit/testing.ts';
 
 /** A fraction from 0 to 1, spread evenly (fc.double crowds its values near 0). */
@@ -21,14 +21,6 @@ const SEED = Number(process.env.VALID_IMAGE_SEED ?? 20261201);
  * must be valid, and one larger than the body limit is not (MAX_BODY_BYTES, 8 MiB by default).
  */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-const MEDIA_TYPE: Record<string, string> = {
-  png: 'image/png',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-  bmp: 'image/bmp',
-  gif: 'image/gif',
-  tiff: 'image/tiff',
-};
 
 /** Mostly small pictures (a canvas, a thumbnail), some large ones (a photo), up to 2000. */
 const side = fc.oneof(
@@ -89,7 +81,7 @@ describe('every valid picture', () => {
       fc.asyncProperty(picture, async ({ variant, drawing, digit, multipart }) => {
         const bytes = new Uint8Array(await encodeVariant(variant, { ...drawing, digit: SAMPLE[digit]!.pixels }));
         assert.ok(bytes.length < MAX_BODY_BYTES - 1024, `${variant}: ${bytes.length} bytes, over the body limit`);
-        const type = MEDIA_TYPE[variant.split('-')[0]!]!;
+        const type = mediaTypeOf(variant);
         let body: BodyInit = bytes;
         const headers: Record<string, string> = {};
         if (multipart) {
