@@ -39,3 +39,15 @@ export function rawPng(opts: {
 export function pngBomb(): Buffer {
   return rawPng({ width: 20000, height: 20000, bitDepth: 8, colorType: 0, rows: new Uint8Array(100) });
 }
+
+/**
+ * The same picture in exactly `length` bytes: a tEXt comment chunk after IHDR makes up the
+ * difference (a PNG's header is 8 bytes and its IHDR chunk 25, so the comment goes at 33).
+ */
+export function paddedPng(png: Buffer, length: number): Buffer {
+  const overhead = 12 + 'Comment\0'.length;
+  const fill = length - png.length - overhead;
+  if (fill < 0) throw new Error(`a PNG of ${png.length} bytes cannot be padded to ${length}`);
+  const text = chunk('tEXt', Buffer.concat([Buffer.from('Comment\0', 'latin1'), Buffer.alloc(fill, 'x')]));
+  return Buffer.concat([png.subarray(0, 33), text, png.subarray(33)]);
+}

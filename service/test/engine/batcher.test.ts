@@ -18,6 +18,18 @@ function recordingEngine(failOn?: number) {
 
 const input = (digit: number) => Float32Array.of(digit);
 
+/** Lets pending setImmediate callbacks and promise reactions run (the real ones: not mocked). */
+async function turns(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The answers of `promises` that have arrived so far, in order once all have. */
+function settled<T>(promises: Promise<T>[]): { values: T[] } {
+  const out = { values: [] as T[] };
+  void Promise.all(promises).then((values) => (out.values = values));
+  return out;
+}
+
 /** A caller whose client can leave, as the request context is for a client that disconnects. */
 function caller() {
   let gone = false;
@@ -32,27 +44,51 @@ function caller() {
 }
 
 describe('micro-batching', () => {
-  it('runs a full batch at once without waiting for the deadline', async () => {
+  // The clock is node:test's mock: a batch that waits for its deadline stays pending until the test
+  // moves the clock, so "at once" and "at the deadline" are told apart without measuring time.
+  it('runs a full batch at once without waiting for the deadline', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const engine = recordingEngine();
     const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 10_000, maxQueue: 100 });
-    const answers = await Promise.all([1, 2, 3, 4].map((d) => batcher.predict(input(d))));
-    assert.deepEqual(engine.batches, [4]);
+    const answers = settled([1, 2, 3, 4].map((d) => batcher.predict(input(d))));
+    await turns();
+    assert.deepEqual(engine.batches, [4], 'the full batch ran with the clock standing still');
     assert.deepEqual(
-      answers.map((a) => a.prediction.digit),
+      answers.values.map((a) => a.prediction.digit),
       [1, 2, 3, 4],
     );
     assert.ok(
-      answers.every((a) => a.batchSize === 4),
+      answers.values.every((a) => a.batchSize === 4),
       'answers.every((a) => a.batchSize === 4)',
     );
   });
 
-  it('runs a partial batch when the oldest input reaches the deadline', async () => {
+  it('runs a partial batch when the oldest input reaches the deadline, not before', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const engine = recordingEngine();
-    const batcher = new Batcher(engine, { maxBatchSize: 32, maxDelayMs: 20, maxQueue: 100 });
-    const answers = await Promise.all([5, 6, 7].map((d) => batcher.predict(input(d))));
+    const batcher = new Batcher(engine, { maxBatchSize: 32, maxDelayMs: 10_000, maxQueue: 100 });
+    const answers = settled([5, 6, 7].map((d) => batcher.predict(input(d))));
+    await turns();
+    t.mock.timers.tick(9_000);
+    await turns();
+    assert.deepEqual(engine.batches, [], 'nothing ran before the deadline');
+    assert.equal(answers.values.length, 0);
+    t.mock.timers.tick(1_000);
+    await turns();
     assert.deepEqual(engine.batches, [3]);
+    assert.deepEqual(
+      answers.values.map((a) => a.prediction.digit),
+      [5, 6, 7],
+    );
+  });
+
+  it('measures the wait of a partial batch in seconds', async () => {
+    const batcher = new Batcher(recordingEngine(), { maxBatchSize: 32, maxDelayMs: 20, maxQueue: 100 });
+    const started = performance.now();
+    const answers = await Promise.all([5, 6, 7].map((d) => batcher.predict(input(d))));
+    const elapsed = (performance.now() - started) / 1000;
     assert.ok(answers[0]!.queueSeconds >= 0.015, `waited ${answers[0]!.queueSeconds}s`);
+    assert.ok(answers[0]!.queueSeconds <= elapsed, `waited ${answers[0]!.queueSeconds}s of ${elapsed}s`);
   });
 
   it('splits a burst into batches of at most the maximum, answering each caller in order', async () => {

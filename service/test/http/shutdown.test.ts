@@ -52,6 +52,7 @@ describe('graceful shutdown', () => {
     const ready = await fetch(`${replica.url}/readyz`);
     assert.equal(ready.status, 503);
     assert.equal(((await ready.json()) as { error: { code: string } }).error.code, 'draining');
+    assert.equal(ready.headers.get('connection'), 'close', 'a kept-alive client is told to reconnect elsewhere');
     const res = await fetch(`${replica.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -22,6 +22,23 @@ async function scrapeWhen(replica: Replica, ready: (text: string) => boolean): P
   return scrape(replica);
 }
 
+/** A histogram's count, sum and cumulative buckets (upper bound, count), summed over its series. */
+function histogram(text: string, name: string): { count: number; sum: number; buckets: [number, number][] } {
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(new RegExp(`^${name}_bucket\\{(.*)\\} (\\S+)$`, 'gm'))) {
+    const le = /le="([^"]+)"/.exec(match[1]!)![1]!;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
+  }
+  const total = (suffix: string) =>
+    [...text.matchAll(new RegExp(`^${name}_${suffix}(\\{.*\\})? (\\S+)$`, 'gm'))].reduce((s, m) => s + Number(m[2]), 0);
+  return {
+    count: total('count'),
+    sum: total('sum'),
+    buckets: [...buckets].sort(([a], [b]) => a - b),
+  };
+}
+
 function seriesCount(text: string, name: string): number {
   return text.split('\n').filter((l) => l.startsWith(`${name}{`)).length;
 }
@@ -101,6 +118,53 @@ describe('Prometheus metrics', () => {
       assert.notEqual(sample(text, name), undefined, name);
     }
     assert.match(text, /replica="test-replica"/);
+  });
+
+  it('records durations in seconds: every observation within the time the client itself waited', async () => {
+    const fresh = await startTestReplica();
+    try {
+      const ds = digits(8, 300);
+      let longest = 0;
+      let total = 0;
+      for (const d of ds) {
+        const started = performance.now();
+        const res = await fetch(`${fresh.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: new Uint8Array(await encodeDigit(d.pixels)),
+        });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+        const seconds = (performance.now() - started) / 1000;
+        longest = Math.max(longest, seconds);
+        total += seconds;
+      }
+      const text = await scrapeWhen(
+        fresh,
+        (t) => sample(t, 'mnist_http_request_duration_seconds_count', { route: '/predict' }) === ds.length,
+      );
+      for (const name of [
+        'mnist_http_request_duration_seconds',
+        'mnist_preprocess_duration_seconds',
+        'mnist_queue_wait_seconds',
+        'mnist_inference_duration_seconds',
+      ]) {
+        const { count, sum, buckets } = histogram(text, name);
+        assert.equal(count, ds.length, `${name}_count`);
+        assert.ok(sum >= 0 && sum <= total, `${name}_sum ${sum} within the clients' ${total} s`);
+        assert.equal(buckets.at(-1)![1], count, `${name}: le="+Inf" holds every observation`);
+        for (let i = 1; i < buckets.length; i++)
+          assert.ok(buckets[i]![1] >= buckets[i - 1]![1], `${name}: buckets are cumulative`);
+        const bound = buckets.find(([le]) => le >= longest)!;
+        assert.equal(bound[1], count, `${name}: every observation at most the longest request, ${longest} s`);
+      }
+      const runtime = sample(text, 'mnist_api_runtime_seconds')!;
+      assert.ok(runtime > 0 && runtime <= longest, `mnist_api_runtime_seconds ${runtime} <= ${longest}`);
+      const confidence = histogram(text, 'mnist_prediction_confidence');
+      assert.ok(confidence.sum > 0.5 * ds.length && confidence.sum <= ds.length, 'confidences are probabilities');
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('answers 404 for other paths on the metrics port', async () => {
