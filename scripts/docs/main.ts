@@ -12,9 +12,9 @@ const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
 const USAGE = `Usage: npm run docs [-- --check]
 
-Writes docs/reference/errors.md, configuration.md and metrics.md from the error catalogue, the
-configuration schema and the metrics registry, and the replica settings of .env.example from the
-configuration schema.
+Writes docs/reference/errors.md, configuration.md, metrics.md and openapi.json from the error
+catalogue, the configuration schema, the metrics registry and the OpenAPI document, and the replica
+settings of .env.example from the configuration schema.
 
   --check   write nothing; exit 1 when a page is stale
   --help    this text
