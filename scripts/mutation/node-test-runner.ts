@@ -3,8 +3,8 @@
  * `npm test` runs it, and a mutant is tried on the tests that reach it, by name.
  *
  * The dry run runs each file with a coverage hook preloaded into it and into every process and
- * thread it starts (replica processes, decoder threads). What a test reaches while it runs is
- * counted under its name; what module loading, `before` hooks and other processes reach is counted
+ * thread it starts (replica processes, decoder threads). What a test reaches while it runs, in any
+ * of them, is counted under its name; what module loading and `before` hooks reach is counted
  * under the file's name. For each mutant Stryker then passes the names that reach it: named tests
  * run alone (--test-name-pattern), a file's name runs the whole file. The mutant is switched on
  * by environment variable, so it is active in the replica processes a test starts as well.
@@ -249,7 +249,7 @@ function readCoverage(dir: string): Record<string, Record<string, number>> {
     const into = (reached[test] ??= {});
     for (const [id, hits] of Object.entries(counts)) into[id] = (into[id] ?? 0) + hits;
   };
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirSync(dir).filter((entry) => entry.endsWith('.json'))) {
     const coverage = JSON.parse(readFileSync(join(dir, name), 'utf8')) as MutantCoverage;
     add(WHOLE_FILE, coverage.static);
     for (const [test, counts] of Object.entries(coverage.perTest)) add(test, counts as Record<string, number>);
