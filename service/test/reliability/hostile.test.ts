@@ -225,6 +225,18 @@ async function buildCases(): Promise<HostileCase[]> {
       code: 'invalid_pixels',
     },
     {
+      name: 'JSON that is a bare string, not an object',
+      send: post('application/json', '"pixels"'),
+      status: 400,
+      code: 'invalid_json',
+    },
+    {
+      name: 'JSON that is a bare number',
+      send: post('application/json', '784'),
+      status: 400,
+      code: 'invalid_json',
+    },
+    {
       name: 'JSON with NaN',
       send: post('application/json', `{"pixels":[NaN${',0'.repeat(783)}]}`),
       status: 400,
