@@ -28,8 +28,17 @@ if (dir) {
       stryker.currentTestId = test;
       writeFileSync(current, test ?? '');
     };
-    beforeEach((t) => name(t.fullName));
-    afterEach(() => name(undefined));
+    // The processes following the name read it every 5 ms: a test starts, and ends, only once they
+    // have had time to, so that none counts a hit under the test before or after it.
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 25));
+    beforeEach(async (t) => {
+      name(t.fullName);
+      await settle();
+    });
+    afterEach(async () => {
+      await settle();
+      name(undefined);
+    });
   } else {
     const follow = () => {
       try {
