@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const DEV_CODE = ['**/devkit/**', '**/training/**', '**/scripts/**', '**/test/**', '**/grafana/**'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'fixtures/', 'coverage/', 'service/web/build/'] },
+  { ignores: ['node_modules/', 'dist/', 'fixtures/', 'coverage/', 'service/web/build/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
