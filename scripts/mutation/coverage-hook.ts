@@ -17,6 +17,7 @@ interface StrykerGlobal {
   mutantCoverage?: unknown;
 }
 
+const realSetTimeout = globalThis.setTimeout;
 const dir = process.env.MUTATION_COVERAGE_DIR;
 if (dir) {
   const global = globalThis as { __stryker__?: StrykerGlobal };
@@ -30,7 +31,8 @@ if (dir) {
     };
     // The processes following the name read it every 5 ms: a test starts, and ends, only once they
     // have had time to, so that none counts a hit under the test before or after it.
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 25));
+    // The timer is taken now: tests that mock the clock (node:test's mock.timers) replace the global.
+    const settle = () => new Promise((resolve) => realSetTimeout(resolve, 25));
     beforeEach(async (t) => {
       name(t.fullName);
       await settle();

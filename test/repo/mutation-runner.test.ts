@@ -34,6 +34,11 @@ it('caps a value above the maximum', () => {
   assert.equal(clamp(1, 3), 1);
 });
 
+it('keeps working on a mocked clock', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  assert.equal(clamp(3, 9), 3);
+});
+
 it('greets from another process', () => {
   const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/lib.ts').then((m) => process.stdout.write(m.greet('ada')))"], { encoding: 'utf8' });
   assert.equal(out, 'hello ada');
@@ -70,6 +75,7 @@ describe('the node:test mutation runner', () => {
         reporters: ['json'],
         jsonReporter: { fileName: 'mutation.json' },
         concurrency: 1,
+        dryRunTimeoutMinutes: 1,
         tempDirName: '.stryker-tmp',
       }),
     );
