@@ -173,6 +173,7 @@ export class NodeTestRunner implements TestRunner {
       if (!run.passed) {
         return {
           status: MutantRunStatus.Killed,
+          // The tests ran together in one process: the report names them all.
           killedBy: names === 'all' ? [file] : names.map((name) => testId(file, name)),
           failureMessage: run.failure,
           nrOfTests: ran,
