@@ -13,8 +13,8 @@ function tiffIo(tiff: Buffer) {
 
 /** The first directory's entries with width, height and rows per strip rewritten. */
 function tiffEntriesDeclaring(tiff: Buffer, width: number, height: number): { count: number; entries: Buffer } {
-  const { u16, put16, put32 } = tiffIo(tiff);
-  const firstIfd = tiffIo(tiff).u32(4);
+  const { u16, u32, put16, put32 } = tiffIo(tiff);
+  const firstIfd = u32(4);
   const count = u16(firstIfd);
   const entries = Buffer.from(tiff.subarray(firstIfd + 2, firstIfd + 2 + count * 12));
   const tagAt = (i: number) => u16(firstIfd + 2 + i * 12);
