@@ -28,6 +28,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ClientGoneError) return new ApiError('client_closed_request', err.message);
   if (err instanceof PixelsError) return new ApiError('invalid_pixels', err.message);
   const status = parserStatus(err);
+  // Stryker disable next-line ConditionalExpression: undefined >= 400 is false as well; the type checker asks for it
   if (status !== undefined && status >= 400 && status < 500) return parserError(err, 'bad_request');
   return new ApiError('internal_error', 'the server failed to handle this request');
 }
@@ -42,6 +43,9 @@ export function parserError(err: unknown, code: ErrorCode): ApiError {
   const e = (err ?? {}) as HttpishError;
   const text = e.message || 'the request could not be read';
   if (parserStatus(err) === 413 || e.type === 'entity.too.large') return tooLarge();
+  if (e.type === 'request.aborted') {
+    return new ApiError('client_closed_request', 'the client disconnected before its request body arrived');
+  }
   if (e.type === 'entity.parse.failed') return new ApiError('invalid_json', `the body is not valid JSON: ${text}`);
   return new ApiError(code, `${ERRORS[code].when}: ${text}`);
 }

@@ -82,6 +82,16 @@ describe('the mapping of errors to API errors', () => {
     assert.match(parserError({}, 'bad_request').message, /: the request could not be read$/);
   });
 
+  it("counts a body its client stopped sending as the client's doing (499), whatever the form", () => {
+    // raw-body's error for a request whose connection closed before its declared length arrived.
+    const aborted = { status: 400, type: 'request.aborted', code: 'ECONNABORTED', message: 'request aborted' };
+    for (const code of ['bad_request', 'invalid_multipart', 'invalid_json'] as const) {
+      const mapped = parserError(aborted, code);
+      assert.deepEqual([mapped.status, mapped.code], [499, 'client_closed_request']);
+      assert.match(mapped.message, /disconnected/);
+    }
+  });
+
   it('says the limit when it knows it', () => {
     assert.equal(tooLarge(1000).message, 'the request body is larger than the limit of 1000 bytes');
     assert.equal(tooLarge().message, 'the request body is larger than the limit');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { runLoad } from '../../../devkit/loadgen/driver.ts';
 import { mnistDigits } from '../../../devkit/loadgen/payloads.ts';
@@ -68,6 +69,38 @@ describe('under overload and many requests', () => {
       assert.equal(await metric('mnist_inference_batch_size_count'), batchesBefore, 'never inferred');
       assert.equal(await metric('mnist_rejected_requests_total', { reason: 'client_closed_request' }), 1);
       assert.equal(await metric('mnist_http_requests_total', { route: '/predict', status: '499' }), 1);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('counts an upload its client abandons half-way as 499 in every form, and serves on', async () => {
+    const replica = await startTestReplica();
+    try {
+      const metric = async (name: string, labels: Record<string, string>) =>
+        sample(await (await fetch(replica.metricsUrl)).text(), name, labels) ?? 0;
+      const { port } = new URL(replica.url);
+      const types = ['image/png', 'multipart/form-data; boundary=b', 'application/json'];
+      for (const type of types) {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: 10000\r\n\r\n`);
+        socket.write('x'.repeat(1000));
+        await new Promise((r) => setTimeout(r, 100)); // the server is reading the body
+        socket.destroy();
+      }
+      const gone = { reason: 'client_closed_request' };
+      for (let i = 0; i < 100 && (await metric('mnist_rejected_requests_total', gone)) < types.length; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await metric('mnist_rejected_requests_total', gone), types.length);
+      assert.equal(await metric('mnist_http_requests_total', { route: '/predict', status: '499' }), types.length);
+      assert.equal(await metric('mnist_http_requests_total', { route: '/predict', status: '400' }), 0);
+      const png = new Uint8Array(await encodeDigit(digits(1)[0]!.pixels));
+      const res = await fetch(`${replica.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: png,
+      });
+      assert.equal(res.status, 200);
     } finally {
       await replica.stop();
     }
