@@ -154,7 +154,11 @@ export class NodeTestRunner implements TestRunner {
       if (name === undefined || known === 'all') byFile.set(file, 'all');
       else byFile.set(file, [...(known ?? []), name]);
     }
-    const runs = [...byFile].sort(([a], [b]) => (this.durations.get(a) ?? 0) - (this.durations.get(b) ?? 0));
+    // Named tests first: they reached the mutant while they ran, so they are the likeliest to fail;
+    // a whole file reached the mutant only loading its modules or in its hooks. Quickest first in each.
+    const cost = ([file, names]: [string, string[] | 'all']) =>
+      (names === 'all' ? 1e9 : 0) + (this.durations.get(file) ?? 0);
+    const runs = [...byFile].sort((a, b) => cost(a) - cost(b));
     const deadline = Date.now() + options.timeout;
     const started = performance.now();
     let ran = 0;

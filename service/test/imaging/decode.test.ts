@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import sharp from 'sharp';
 import { decodeToGrey } from '../../src/imaging/decode.ts';
 import { ImageError, readHeader } from '../../src/imaging/header.ts';
 import { encodeGrey } from '../../../devkit/encode.ts';
@@ -9,6 +10,16 @@ import { pngBomb, rawPng } from '../../../devkit/raw-png.ts';
 const LIMIT = 4096 * 4096;
 
 describe('image decoding', () => {
+  it('holds no libvips cache and runs one libvips thread, whatever the defaults were', async () => {
+    sharp.cache(true);
+    sharp.concurrency(4);
+    // A fresh instance of the module (the query string), so that its set-up runs again here.
+    await import('../../src/imaging/decode.ts?settings' as string);
+    assert.equal(sharp.concurrency(), 1);
+    const { memory, files, items } = sharp.cache();
+    assert.deepEqual([memory.max, files.max, items.max], [0, 0, 0]);
+  });
+
   it('refuses a small PNG that declares 20000x20000 pixels from its header alone', () => {
     const bomb = pngBomb();
     assert.ok(bomb.length < 200, 'bomb.length < 200');
