@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeRgba } from '../../../devkit/encode.ts';
 import { spawnReplica } from '../../../devkit/replica-process.ts';
-import { digits } from '../../../devkit/testing.ts';
+import { digits, sample } from '../../../devkit/testing.ts';
 
 /** A 1000x1000 photo-sized JPEG of a digit: each takes tens of milliseconds to decode. */
 async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
@@ -19,7 +19,8 @@ async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
 
 describe('graceful shutdown', () => {
   it('answers every in-flight request after SIGTERM, then exits 0', async () => {
-    const replica = await spawnReplica();
+    // A batch deadline of two seconds holds every input in the queue until all twelve have arrived.
+    const replica = await spawnReplica({ MAX_BATCH_DELAY_MS: '2000' });
     const [d] = digits(1, 7);
     const body = await largeJpeg(d!.pixels);
     const inflight = Array.from({ length: 12 }, () =>
@@ -29,7 +30,12 @@ describe('graceful shutdown', () => {
         body,
       }).then(async (res) => ({ status: res.status, digit: ((await res.json()) as { digit: number }).digit })),
     );
-    await new Promise((r) => setTimeout(r, 150));
+    // Only requests the replica has received are in flight: one still in the listen backlog when
+    // the listener closes is reset, which is what any server does.
+    const inflightNow = async () =>
+      sample(await (await fetch(replica.metricsUrl)).text(), 'mnist_inflight_requests') ?? 0;
+    for (let i = 0; i < 1000 && (await inflightNow()) < 12; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await inflightNow(), 12, 'twelve requests in flight at SIGTERM');
     const exited = replica.stop();
     const answers = await Promise.all(inflight);
     assert.deepEqual(
