@@ -19,8 +19,9 @@ async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
 
 describe('graceful shutdown', () => {
   it('answers every in-flight request after SIGTERM, then exits 0', async () => {
-    // A batch deadline of two seconds holds every input in the queue until all twelve have arrived.
-    const replica = await spawnReplica({ MAX_BATCH_DELAY_MS: '2000' });
+    // A batch deadline of a second (the most allowed) holds every input in the queue until all twelve
+    // have arrived.
+    const replica = await spawnReplica({ MAX_BATCH_DELAY_MS: '1000' });
     const [d] = digits(1, 7);
     const body = await largeJpeg(d!.pixels);
     const inflight = Array.from({ length: 12 }, () =>
