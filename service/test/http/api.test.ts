@@ -39,11 +39,12 @@ async function postImage(bytes: Buffer, type: string): Promise<Response> {
   }
 }
 
-async function expectError(res: Response, status: number, code: string): Promise<void> {
+async function expectError(res: Response, status: number, code: string, message?: RegExp): Promise<void> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
   assert.equal(body.error.code, code);
   assert.ok(body.error.message.length > 10, 'the message says what went wrong');
+  if (message) assert.match(body.error.message, message);
 }
 
 /** After any bad request the replica must still answer a good one correctly. */
@@ -260,6 +261,13 @@ describe('the inference API over real HTTP', () => {
         }),
         415,
         'unsupported_media_type',
+        /^Content-Type "text\/plain" is not accepted; send multipart\/form-data/,
+      );
+      await expectError(
+        await fetch(`${replica.url}/predict`, { method: 'POST', body: new Uint8Array([1, 2, 3]) }),
+        415,
+        'unsupported_media_type',
+        /^Content-Type "\(none\)" is not accepted/,
       );
       const svg = Buffer.from(
         '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><rect width="5" height="5"/></svg>',
