@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { digits, encodeDigit, mapConcurrent, multipart, sample, startTestReplica } from '../../../devkit/testing.ts';
 
@@ -118,6 +119,53 @@ describe('Prometheus metrics', () => {
       assert.notEqual(sample(text, name), undefined, name);
     }
     assert.match(text, /replica="test-replica"/);
+  });
+
+  it("counts each request's own bytes, headers included, on a kept-alive connection", async () => {
+    const counters = async () => {
+      const text = await scrape(replica);
+      return {
+        requests: sample(text, 'mnist_http_requests_total', { method: 'POST', route: '/predict', status: '200' }) ?? 0,
+        received: sample(text, 'mnist_http_received_bytes_total')!,
+        sent: sample(text, 'mnist_http_sent_bytes_total')!,
+      };
+    };
+    const before = await counters();
+    const png = await encodeDigit(digits(1, 5)[0]!.pixels);
+    const request = Buffer.concat([
+      Buffer.from(
+        `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${png.length}\r\n\r\n`,
+      ),
+      png,
+    ]);
+    const { port } = new URL(replica.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let answered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (answered = Buffer.concat([answered, chunk])));
+    /** Bytes of complete answers received so far (each has a Content-Length). */
+    const answers = () => {
+      let at = 0;
+      let count = 0;
+      for (;;) {
+        const end = answered.indexOf('\r\n\r\n', at);
+        if (end < 0) return { count, bytes: at };
+        const length = Number(/content-length: (\d+)/i.exec(answered.toString('latin1', at, end))![1]);
+        if (answered.length < end + 4 + length) return { count, bytes: at };
+        at = end + 4 + length;
+        count++;
+      }
+    };
+    for (let n = 1; n <= 3; n++) {
+      socket.write(request);
+      for (let i = 0; i < 2000 && answers().count < n; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(answers().count, n, `answer ${n} on the same connection`);
+    }
+    socket.end();
+    let after = await counters();
+    for (let i = 0; i < 50 && after.requests < before.requests + 3; i++) after = await counters();
+    assert.equal(after.requests - before.requests, 3);
+    assert.equal(after.received - before.received, 3 * request.length);
+    assert.equal(after.sent - before.sent, answers().bytes);
   });
 
   it('records durations in seconds: every observation within the time the client itself waited', async () => {
