@@ -29,19 +29,37 @@ describe('image decoding', () => {
     );
   });
 
-  it('identifies formats from bytes, refusing SVG and text', () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>');
-    assert.throws(
-      () => readHeader(svg, LIMIT),
-      (e: ImageError) => e.code === 'unsupported_image_format',
+  it('identifies formats from bytes, refusing SVG, text, nothing and no pixels, saying which', () => {
+    const refused = (bytes: Uint8Array, code: string, message: string) =>
+      assert.throws(
+        () => readHeader(bytes, LIMIT),
+        (e: ImageError) => e.code === code && e.message === message,
+      );
+    refused(
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'),
+      'unsupported_image_format',
+      'svg images are not supported; send image/png, image/jpeg, image/webp, image/bmp, image/gif, image/tiff',
     );
-    assert.throws(
-      () => readHeader(Buffer.from('hello, I am a PNG'), LIMIT),
-      (e: ImageError) => e.code === 'undecodable_image',
+    refused(
+      Buffer.from('hello, I am a PNG'),
+      'undecodable_image',
+      'the bytes are not an image in a format this service knows',
     );
-    assert.throws(
-      () => readHeader(new Uint8Array(), LIMIT),
-      (e: ImageError) => e.code === 'empty_image',
+    refused(new Uint8Array(), 'empty_image', 'the image is empty (0 bytes)');
+    for (const [width, height] of [
+      [0, 5],
+      [5, 0],
+    ]) {
+      const png = rawPng({ width: width!, height: height!, bitDepth: 8, colorType: 0, rows: new Uint8Array(0) });
+      refused(png, 'undecodable_image', 'the image header declares no pixels');
+    }
+    assert.deepEqual(
+      readHeader(rawPng({ width: 1, height: 1, bitDepth: 8, colorType: 0, rows: new Uint8Array(2) }), 1),
+      {
+        mediaType: 'image/png',
+        width: 1,
+        height: 1,
+      },
     );
   });
 
