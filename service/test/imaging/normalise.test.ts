@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { greyImage, rgbaToGrey, type GreyImage } from '../../src/imaging/grey-image.ts';
 import {
   boundingBox,
   centreOfMass,
+  crop,
+  dilate,
   normaliseDigit,
+  padded,
+  placeByCentreOfMass,
   resizeArea,
   runningMax,
   strokeWidth,
@@ -125,5 +130,176 @@ describe('MNIST-style normalisation', () => {
     rgba.set([0, 0, 0, 255], 0);
     const grey = rgbaToGrey(rgba, 2, 2);
     assert.deepEqual([...grey.data], [0, 255, 255, 255]);
+  });
+});
+
+/** A small image of random intensities, zero in most places (ink is sparse). */
+const sparseImage = fc
+  .record({ width: fc.integer({ min: 1, max: 24 }), height: fc.integer({ min: 1, max: 24 }), seed: fc.nat() })
+  .map(({ width, height, seed }) =>
+    greyImage(
+      width,
+      height,
+      Float32Array.from({ length: width * height }, (_, i) => {
+        const r = ((i + 1) * 2654435761 + seed * 40503) % 1000;
+        return r < 150 ? (r * 17) % 256 : 0;
+      }),
+    ),
+  );
+const at = (img: GreyImage, x: number, y: number) =>
+  x >= 0 && y >= 0 && x < img.width && y < img.height ? img.data[y * img.width + x]! : 0;
+
+describe('each normalisation step against a naive reference', () => {
+  it('boundingBox: the smallest box holding every non-zero pixel, null when there is none', () => {
+    fc.assert(
+      fc.property(sparseImage, (img) => {
+        const inked = [...img.data.keys()].filter((i) => img.data[i]! > 0);
+        const xs = inked.map((i) => i % img.width);
+        const ys = inked.map((i) => Math.floor(i / img.width));
+        const expected = inked.length
+          ? {
+              x: Math.min(...xs),
+              y: Math.min(...ys),
+              width: Math.max(...xs) - Math.min(...xs) + 1,
+              height: Math.max(...ys) - Math.min(...ys) + 1,
+            }
+          : null;
+        assert.deepEqual(boundingBox(img), expected);
+      }),
+      { numRuns: 200, seed: 1 },
+    );
+  });
+
+  it('crop and padded: pixels copied to their place', () => {
+    fc.assert(
+      fc.property(sparseImage, fc.nat(5), (img, margin) => {
+        const box = { x: Math.floor(img.width / 3), y: Math.floor(img.height / 4), width: 0, height: 0 };
+        box.width = img.width - box.x;
+        box.height = img.height - box.y;
+        const cut = crop(img, box);
+        assert.deepEqual([cut.width, cut.height], [box.width, box.height]);
+        for (let y = 0; y < box.height; y++)
+          for (let x = 0; x < box.width; x++) assert.equal(at(cut, x, y), at(img, box.x + x, box.y + y));
+        const pad = padded(img, margin);
+        assert.deepEqual([pad.width, pad.height], [img.width + 2 * margin, img.height + 2 * margin]);
+        for (let y = 0; y < pad.height; y++)
+          for (let x = 0; x < pad.width; x++) assert.equal(at(pad, x, y), at(img, x - margin, y - margin));
+      }),
+      { numRuns: 100, seed: 2 },
+    );
+  });
+
+  it('dilate: the maximum over a (2r+1)-pixel square, the image itself for r < 1', () => {
+    fc.assert(
+      fc.property(sparseImage, fc.integer({ min: 0, max: 4 }), (img, r) => {
+        const out = dilate(img, r);
+        if (r < 1) return assert.equal(out, img);
+        for (let y = 0; y < img.height; y++) {
+          for (let x = 0; x < img.width; x++) {
+            let max = 0;
+            for (let dy = -r; dy <= r; dy++)
+              for (let dx = -r; dx <= r; dx++) max = Math.max(max, at(img, x + dx, y + dy));
+            assert.equal(at(out, x, y), max);
+          }
+        }
+      }),
+      { numRuns: 150, seed: 3 },
+    );
+  });
+
+  it('resizeArea: every output pixel the mean of the source area it covers, at any scale', () => {
+    fc.assert(
+      fc.property(sparseImage, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), (img, w, h) => {
+        const out = resizeArea(img, w, h);
+        assert.deepEqual([out.width, out.height], [w, h]);
+        // Supersampling each pixel on a fine grid approximates the exact area mean.
+        const n = 24;
+        const sx = img.width / w;
+        const sy = img.height / h;
+        for (let oy = 0; oy < h; oy++) {
+          for (let ox = 0; ox < w; ox++) {
+            let sum = 0;
+            for (let j = 0; j < n; j++)
+              for (let i = 0; i < n; i++)
+                sum += at(img, Math.floor((ox + (i + 0.5) / n) * sx), Math.floor((oy + (j + 0.5) / n) * sy));
+            assert.ok(Math.abs(at(out, ox, oy) - sum / (n * n)) < 256 / n + 1e-3, `pixel ${ox},${oy}`);
+          }
+        }
+        const mass = (g: GreyImage) => g.data.reduce((s, v) => s + v, 0);
+        assert.ok(Math.abs(mass(out) * sx * sy - mass(img)) < 1e-3 * (1 + mass(img)), 'the total ink is kept');
+      }),
+      { numRuns: 100, seed: 4 },
+    );
+  });
+
+  it('centreOfMass: the intensity-weighted mean position, the middle of an empty image', () => {
+    fc.assert(
+      fc.property(sparseImage, (img) => {
+        let mass = 0;
+        let mx = 0;
+        let my = 0;
+        img.data.forEach((v, i) => {
+          mass += v;
+          mx += v * (i % img.width);
+          my += v * Math.floor(i / img.width);
+        });
+        const com = centreOfMass(img);
+        const expected = mass ? { x: mx / mass, y: my / mass } : { x: (img.width - 1) / 2, y: (img.height - 1) / 2 };
+        assert.ok(Math.abs(com.x - expected.x) < 1e-6 && Math.abs(com.y - expected.y) < 1e-6);
+      }),
+      { numRuns: 200, seed: 5 },
+    );
+  });
+
+  it('placeByCentreOfMass: the whole digit in the field, its centre of mass as near (14, 14) as fits', () => {
+    fc.assert(
+      fc.property(sparseImage, (img) => {
+        const field = placeByCentreOfMass(img);
+        const sum = (g: GreyImage) => g.data.reduce((s, v) => s + v, 0);
+        assert.equal(sum(field), sum(img), 'no ink lost');
+        if (sum(img) === 0) return;
+        const before = centreOfMass(img);
+        const after = centreOfMass(field);
+        const shift = { x: after.x - before.x, y: after.y - before.y };
+        assert.ok(Number.isInteger(Math.round(shift.x * 1e6) / 1e6), 'shifted by whole pixels');
+        const best = (c: number, side: number) => Math.max(0, Math.min(28 - side, Math.round(14 - c)));
+        assert.ok(Math.abs(shift.x - best(before.x, img.width)) < 1e-6, `x shift ${shift.x}`);
+        assert.ok(Math.abs(shift.y - best(before.y, img.height)) < 1e-6, `y shift ${shift.y}`);
+      }),
+      { numRuns: 200, seed: 6 },
+    );
+  });
+
+  it('strokeWidth: 2 * area / perimeter of the ink above half intensity, exact for a rectangle', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), (w, h) => {
+        const band = rectangle(w + 4, h + 4, { x: 2, y: 2, w, h }, 128);
+        assert.ok(Math.abs(strokeWidth(band) - (2 * w * h) / (2 * w + 2 * h)) < 1e-9);
+        assert.equal(strokeWidth(rectangle(w + 4, h + 4, { x: 2, y: 2, w, h }, 127.5)), 0, 'half intensity is no ink');
+        // Touching the image's edge: outside counts as paper.
+        assert.ok(Math.abs(strokeWidth(rectangle(w, h, { x: 0, y: 0, w, h })) - (2 * w * h) / (2 * w + 2 * h)) < 1e-9);
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+
+  it('normaliseDigit: a picture with any ink gives a field whose brightest pixel is 255, small digits grown to 20 px', () => {
+    fc.assert(
+      fc.property(sparseImage, (img) => {
+        const { digit } = normaliseDigit(img);
+        if (img.data.some((v) => v > 0) && boundingBox(toInkOnBlack(img))) {
+          assert.equal(Math.max(...digit.data), 255);
+          const box = boundingBox(digit)!;
+          assert.ok(Math.max(box.width, box.height) <= 20 + 1, `box ${box.width}x${box.height}`);
+        }
+      }),
+      { numRuns: 200, seed: 8 },
+    );
+    const small = normaliseDigit(rectangle(30, 30, { x: 10, y: 10, w: 3, h: 6 })).digit;
+    assert.deepEqual(
+      [boundingBox(small)!.width, boundingBox(small)!.height],
+      [10, 20],
+      'a 3x6 digit is scaled up to 10x20',
+    );
   });
 });
