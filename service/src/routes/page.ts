@@ -86,12 +86,13 @@ export const PAGE = `<!doctype html>
 </html>
 `;
 
-export function registerPage(router: Router): void {
+/** Serves the page's script at /app.js; `scriptFile` is the compiled script (tests pass another). */
+export function registerPage(router: Router, scriptFile: URL = SCRIPT): void {
   let script: Buffer;
   try {
-    script = readFileSync(SCRIPT);
+    script = readFileSync(scriptFile);
   } catch {
-    throw new Error(`the drawing page's script ${SCRIPT.pathname} is missing: run npm run build`);
+    throw new Error(`the drawing page's script ${scriptFile.pathname} is missing: run npm run build`);
   }
   router.get('/app.js', (ctx) => {
     ctx.type = 'text/javascript; charset=utf-8';
