@@ -154,10 +154,17 @@ export class NodeTestRunner implements TestRunner {
       if (name === undefined || known === 'all') byFile.set(file, 'all');
       else byFile.set(file, [...(known ?? []), name]);
     }
-    // Named tests first: they reached the mutant while they ran, so they are the likeliest to fail;
-    // a whole file reached the mutant only loading its modules or in its hooks. Quickest first in each.
+    // Likeliest to fail first: the tests of the mutated file itself (service/src/http/payload.ts ->
+    // service/test/http/payload*.test.ts), then those of its area, then the rest; within each, named
+    // tests (they reached the mutant while they ran) before whole files (only their loading or hooks
+    // did), quickest first. A killed mutant stops at its first failing file. (Stryker names the
+    // mutated file by its path in the project, not in the sandbox.)
+    const [, area = '', module = ''] = /service\/src\/([^/]+)\/([^/]+)\.ts$/.exec(options.activeMutant.fileName) ?? [];
+    const own = `service/test/${area}/${module}`;
+    const distance = (file: string) =>
+      area === '' ? 2 : file.startsWith(own) ? 0 : file.startsWith(`service/test/${area}/`) ? 1 : 2;
     const cost = ([file, names]: [string, string[] | 'all']) =>
-      (names === 'all' ? 1e9 : 0) + (this.durations.get(file) ?? 0);
+      distance(file) * 1e9 + (names === 'all' ? 1e8 : 0) + (this.durations.get(file) ?? 0);
     const runs = [...byFile].sort((a, b) => cost(a) - cost(b));
     const deadline = Date.now() + options.timeout;
     const started = performance.now();
