@@ -133,13 +133,17 @@ export async function renderMetrics(registry: Registry = replicaRegistry()): Pro
   const metrics = await registry.getMetricsAsJSON();
   const own = metrics.filter((m) => m.name.startsWith('mnist_'));
   const runtime = metrics.filter((m) => !m.name.startsWith('mnist_')).map((m) => `\`${m.name}\``);
-  const labelsOf = (name: string): string[] => {
-    const metric = registry.getSingleMetric(name) as unknown as { labelNames?: string[] } | undefined;
-    return ['replica', ...(metric?.labelNames ?? [])];
+  const declared = (name: string) =>
+    registry.getSingleMetric(name) as unknown as { labelNames?: string[]; upperBounds?: number[] } | undefined;
+  const labelsOf = (name: string): string[] => ['replica', ...(declared(name)?.labelNames ?? [])];
+  // A histogram's buckets bound what a quantile computed from it can tell apart.
+  const typeOf = (name: string, type: string): string => {
+    const bounds = declared(name)?.upperBounds;
+    return bounds ? `${type} (buckets ${bounds.join(', ')})` : type;
   };
   const rows = own.map(
     (m) =>
-      `| \`${m.name}\` | ${m.type} | ${labelsOf(m.name)
+      `| \`${m.name}\` | ${typeOf(m.name, String(m.type))} | ${labelsOf(m.name)
         .map((l) => `\`${l}\``)
         .join(', ')} | ${cell(m.help)} |`,
   );
