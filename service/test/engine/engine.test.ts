@@ -137,6 +137,7 @@ describe('the engine', () => {
     }
     assert.ok(new Set(together.map((a) => a.digit)).size > 1, 'the inputs are told apart');
     engine.dispose();
+    assert.equal(engine.liveTensors(), tensors - 2, "disposing frees the model's kernel and bias");
   });
 
   it('refuses an input of the wrong length, naming it', async () => {
