@@ -118,7 +118,9 @@ describe('the inference API over real HTTP', () => {
       for (const d of digits(5, 10)) {
         const res = await postImage(await encodeDigit(d.pixels, mime), mime);
         assert.equal(res.status, 200);
-        assert.equal(((await res.json()) as Answer).digit, d.label, `digit ${d.index} as ${mime}`);
+        const answer = (await res.json()) as Answer;
+        assert.equal(answer.digit, d.label, `digit ${d.index} as ${mime}`);
+        assert.equal(answer.input_form, 'raw');
       }
     });
   }
@@ -168,7 +170,9 @@ describe('the inference API over real HTTP', () => {
         body: JSON.stringify({ pixels }),
       });
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as Answer).digit, d!.label);
+      const answer = (await res.json()) as Answer;
+      assert.equal(answer.digit, d!.label);
+      assert.equal(answer.input_form, 'json');
     }
   });
 
