@@ -48,9 +48,11 @@ async function serve(accessLogSample: number): Promise<{ url: string; close: () 
   router.get('/things/:id', (ctx) => {
     ctx.body = { id: ctx.params.id };
   });
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'alive' };
-  });
+  for (const probe of ['/healthz', '/readyz']) {
+    router.get(probe, (ctx) => {
+      ctx.body = { status: 'fine' };
+    });
+  }
   router.get('/busy', () => {
     throw new ApiError('overloaded', 'too busy right now', { 'Retry-After': '3' });
   });
@@ -191,10 +193,14 @@ describe('the request context', () => {
 
   it('writes health probes at debug', async () => {
     await (await fetch(`${app.url}/healthz`)).arrayBuffer();
-    await reported(1);
+    await (await fetch(`${app.url}/readyz`)).arrayBuffer();
+    await reported(2);
     assert.deepEqual(
-      seen.lines.map((l) => [l.level, l.msg]),
-      [[DEBUG, 'probe']],
+      seen.lines.map((l) => [l.level, l.msg, l.route]),
+      [
+        [DEBUG, 'probe', '/healthz'],
+        [DEBUG, 'probe', '/readyz'],
+      ],
     );
   });
 
