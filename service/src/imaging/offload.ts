@@ -34,6 +34,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
   return {
     async toModelInput(bytes) {
       const header = readHeader(bytes, options.maxPixels);
+      // Stryker disable next-line EqualityOperator: speed only; both paths give the same input (offload.test)
       if (header.width * header.height <= options.workerThreshold) {
         return imageToModelInput(bytes, options.maxPixels, header);
       }
