@@ -35,8 +35,9 @@ export interface RequestState {
 }
 
 /**
- * The router leaves 404, 405 (with its Allow header) and 501 without a body: give them ours.
- * (allowedMethods({ throw: true }) would throw them, but without the Allow header a 405 needs.)
+ * The router leaves 404, 405 (with its Allow header) and 501 without a body: give them ours. (No
+ * route of this app answers those statuses itself: its errors are thrown. allowedMethods({ throw:
+ * true }) would throw them, but without the Allow header a 405 needs.)
  */
 function unanswered(ctx: Context): void {
   if (ctx.status === 404) {
@@ -81,6 +82,7 @@ export function requestContext(options: {
     let markHandled!: () => void;
     const handled = new Promise<void>((resolve) => (markHandled = resolve));
     ctx.res.once('close', () => {
+      // Stryker disable next-line ConditionalExpression: once the answer is sent no input waits to be dropped
       if (!ctx.res.writableFinished) {
         gone = true;
         onGone?.();
@@ -89,7 +91,7 @@ export function requestContext(options: {
     });
     try {
       await next();
-      if (ctx.body === undefined || ctx.body === null) unanswered(ctx);
+      unanswered(ctx);
     } catch (err) {
       cause = err;
       error = toApiError(err);
