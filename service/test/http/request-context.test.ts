@@ -16,6 +16,7 @@ import type { RequestRecord, Telemetry } from '../../src/metrics/telemetry.ts';
 interface LogLine {
   level: number;
   msg: string;
+  ms?: number;
   error_code?: string;
   route?: string;
   status?: number;
@@ -178,8 +179,9 @@ describe('the request context', () => {
       ['GET', '/things/:id', 200, '127.0.0.1'],
     );
     assert.deepEqual([nowhere!.route, nowhere!.status], ['unmatched', 404]);
-    for (const r of seen.records) {
+    for (const [i, r] of seen.records.entries()) {
       assert.ok(r.seconds > 0 && r.seconds < elapsed, `${r.seconds} s within the ${elapsed} s the client waited`);
+      assert.ok(Math.abs(seen.lines[i]!.ms! - r.seconds * 1000) < 0.001, 'the log line says the same time in ms');
       assert.ok(r.receivedBytes > 30 && r.sentBytes > 100, `${r.receivedBytes} in, ${r.sentBytes} out`);
     }
     assert.deepEqual(
