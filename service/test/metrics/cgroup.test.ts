@@ -6,7 +6,13 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cpuHierarchy, createCpuGroup } from '../../../devkit/cpu-cgroup.ts';
-import { ownCgroupPath, parseCpuMax, readCgroupStats, type CgroupStats } from '../../src/metrics/cgroup.ts';
+import {
+  ownCgroupPath,
+  parseCpuMax,
+  parseKeyValues,
+  readCgroupStats,
+  type CgroupStats,
+} from '../../src/metrics/cgroup.ts';
 
 /** Writes a fake root (proc/self/cgroup plus cgroup files) and returns its path. */
 function fixture(files: Record<string, string>): string {
@@ -23,10 +29,32 @@ describe('cgroup readers', () => {
     assert.equal(parseCpuMax('100000 100000\n'), 1);
     assert.equal(parseCpuMax('150000 100000'), 1.5);
     assert.equal(parseCpuMax('max 100000'), undefined);
+    for (const text of ['', '\n', '100000', '0 100000', '-5 100000', 'abc 100000', '100000 0', '100000 x'])
+      assert.equal(parseCpuMax(text), undefined, JSON.stringify(text));
+    assert.equal(parseCpuMax('  50000   100000  '), 0.5);
+    assert.equal(ownCgroupPath('garbage\n3:cpu', 'cpu'), undefined, 'lines without a path are skipped');
+    assert.equal(ownCgroupPath('4:cpuset:/a\n5:cpuacct,cpu:/b', 'cpu'), '/b', 'a controller is matched whole');
+    assert.equal(ownCgroupPath('1:name=systemd:/c\n0::/d', null), '/d');
+    assert.equal(ownCgroupPath('1:cpu:/a', null), undefined, 'no unified line');
     const proc = '12:cpu,cpuacct:/docker/abc\n11:memory:/docker/abc\n0::/system.slice/x.service\n';
     assert.equal(ownCgroupPath(proc, 'cpu'), '/docker/abc');
     assert.equal(ownCgroupPath(proc, 'memory'), '/docker/abc');
     assert.equal(ownCgroupPath(proc, null), '/system.slice/x.service');
+  });
+
+  it('parse key-value files (cpu.stat) whatever their spacing, keeping only whole-number values', () => {
+    const text =
+      'nr_periods 120\n  nr_throttled\t\t7  \nthrottled_usec   250000\nname text\nlonely\n\n-1 5\nneg -3\nfrac 1.5\n';
+    assert.deepEqual(
+      [...parseKeyValues(text)],
+      [
+        ['nr_periods', 120],
+        ['nr_throttled', 7],
+        ['throttled_usec', 250000],
+        ['-1', 5],
+      ],
+    );
+    assert.equal(parseKeyValues('').size, 0);
   });
 
   it('read a cgroup v2 container with a 1-CPU, 512 MiB limit', () => {
