@@ -102,6 +102,59 @@ describe('cgroup readers', () => {
     });
   });
 
+  it("read the process's own cgroup below the mount, as on a host, before the mount's root", () => {
+    const v2 = fixture({
+      'proc/self/cgroup': '0::/system.slice/app.service\n',
+      'sys/fs/cgroup/cgroup.controllers': 'cpu memory\n',
+      'sys/fs/cgroup/cpu.max': 'max 100000\n',
+      'sys/fs/cgroup/system.slice/app.service/cgroup.controllers': 'cpu memory\n',
+      'sys/fs/cgroup/system.slice/app.service/cpu.max': '200000 100000\n',
+      'sys/fs/cgroup/system.slice/app.service/cpu.stat': 'nr_periods 3\n',
+      'sys/fs/cgroup/system.slice/app.service/memory.max': '1048576\n',
+    });
+    assert.deepEqual(readCgroupStats(v2), {
+      version: 2,
+      cpuLimitCores: 2,
+      cpuPeriods: 3,
+      cpuThrottledPeriods: undefined,
+      cpuThrottledSeconds: 0,
+      memoryLimitBytes: 1048576,
+    });
+    const v1 = fixture({
+      'proc/self/cgroup': '3:cpu:/user/1\n5:memory:/user/1\n',
+      'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1\n',
+      'sys/fs/cgroup/cpu/user/1/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/cpu/user/1/cpu.cfs_quota_us': '25000\n',
+      'sys/fs/cgroup/cpu/user/1/cpu.stat': 'nr_periods 9\nnr_throttled 1\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+      'sys/fs/cgroup/memory/user/1/memory.limit_in_bytes': '268435456\n',
+    });
+    assert.deepEqual(readCgroupStats(v1), {
+      version: 1,
+      cpuLimitCores: 0.25,
+      cpuPeriods: 9,
+      cpuThrottledPeriods: 1,
+      cpuThrottledSeconds: 0,
+      memoryLimitBytes: 268435456,
+    });
+  });
+
+  it('leave unlimited v1 values absent, and read memory without a CPU controller', () => {
+    const unlimited = fixture({
+      'proc/self/cgroup': '4:cpu,cpuacct:/\n9:memory:/\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '-1\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': String(2 ** 60) + '\n',
+    });
+    assert.deepEqual(readCgroupStats(unlimited), { version: 1 });
+    const memoryOnly = fixture({
+      'proc/self/cgroup': '9:memory:/\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': String(2 ** 60 - 4096) + '\n',
+    });
+    assert.deepEqual(readCgroupStats(memoryOnly), { version: 1, memoryLimitBytes: 2 ** 60 - 4096 });
+  });
+
   it('return null without any cgroup filesystem', () => {
     assert.equal(readCgroupStats(fixture({ 'proc/self/cgroup': '' })), null);
   });
