@@ -18,19 +18,19 @@ export interface CgroupStats {
 /** v1 reports "unlimited" memory as a page-aligned value near 2^63. */
 const V1_UNLIMITED = 2 ** 60;
 
+/** Lines of "<key> <whole number>" (cpu.stat, memory.stat); any other line is skipped. */
 export function parseKeyValues(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key && value !== undefined && /^\d+$/.test(value)) out.set(key, Number(value));
+    const pair = /^(\S+)\s+(\d+)$/.exec(line.trim());
+    if (pair) out.set(pair[1]!, Number(pair[2]));
   }
   return out;
 }
 
-/** v2 `cpu.max`: "<quota> <period>" or "max <period>". */
+/** v2 `cpu.max`: "<quota> <period>", or "max <period>" (no limit: undefined, as anything unreadable). */
 export function parseCpuMax(text: string): number | undefined {
   const [quota, period] = text.trim().split(/\s+/);
-  if (quota === undefined || quota === 'max' || period === undefined) return undefined;
   const cores = Number(quota) / Number(period);
   return Number.isFinite(cores) && cores > 0 ? cores : undefined;
 }

@@ -44,7 +44,7 @@ describe('cgroup readers', () => {
 
   it('parse key-value files (cpu.stat) whatever their spacing, keeping only whole-number values', () => {
     const text =
-      'nr_periods 120\n  nr_throttled\t\t7  \nthrottled_usec   250000\nname text\nlonely\n\n-1 5\nneg -3\nfrac 1.5\n';
+      'nr_periods 120\n  nr_throttled\t\t7  \nthrottled_usec   250000\nname text\nlonely\n\n-1 5\nneg -3\nfrac 1.5\nthree tokens 5\n';
     assert.deepEqual(
       [...parseKeyValues(text)],
       [
