@@ -95,6 +95,7 @@ describe('the inference API over real HTTP', () => {
 
   it('answers a curl -F file=@digit.png upload with the digit', async () => {
     const [d] = digits(1, 0);
+    const wall = performance.now();
     const res = await fetch(`${replica.url}/predict`, {
       method: 'POST',
       body: multipart(await encodeDigit(d!.pixels)),
@@ -110,7 +111,18 @@ describe('the inference API over real HTTP', () => {
     );
     assert.equal(body.replica, 'test-replica');
     assert.equal(body.input_form, 'multipart');
-    for (const key of ['preprocess_ms', 'inference_ms', 'model_version', 'backend']) assert.ok(key in body, key);
+    const waited = performance.now() - wall;
+    const { preprocess_ms: preprocess, queue_ms: queue, inference_ms: inference } = body as Record<string, number>;
+    assert.ok(preprocess! > 0 && inference! > 0 && queue! >= 0, 'each stage took its time, in ms');
+    assert.ok(
+      preprocess! + queue! + inference! < waited,
+      `${preprocess} + ${queue} + ${inference} ms within ${waited} ms`,
+    );
+    assert.equal(body.batch_size, 1);
+    assert.deepEqual(
+      [body.model, body.model_version, body.backend],
+      [replica.engine.card.name, replica.engine.card.version, replica.engine.backend],
+    );
   });
 
   for (const mime of ['image/png', 'image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'] as const) {
