@@ -151,6 +151,10 @@ describe('the inference API over real HTTP', () => {
     const [status, plain] = await ask('');
     assert.equal(status, 200);
     assert.equal('explain' in plain, false);
+    for (const query of ['?explain=0', '?explain=false', '?other=1']) {
+      const [code, answer] = await ask(query);
+      assert.deepEqual([code, 'explain' in answer], [200, false], query);
+    }
     for (const query of ['?explain=1', '?explain=true']) {
       const [, explained] = await ask(query);
       assert.equal(explained.digit, plain.digit);
@@ -168,9 +172,18 @@ describe('the inference API over real HTTP', () => {
       const [direct] = replica.engine.predict([Float32Array.from(input)]);
       assert.equal(direct!.digit, explained.digit);
     }
-    const [refused, body] = await ask('?explain=maybe');
-    assert.equal(refused, 400);
-    assert.equal((body as unknown as { error: { code: string } }).error.code, 'invalid_parameter');
+    for (const [query, shown] of [
+      ['?explain=maybe', '"maybe"'],
+      ['?explain=1&explain=1', '["1","1"]'],
+    ]) {
+      const [refused, body] = await ask(query!);
+      assert.equal(refused, 400);
+      assert.deepEqual((body as unknown as { error: { code: string; message: string } }).error, {
+        code: 'invalid_parameter',
+        message: `explain must be 1, true, 0 or false, got ${shown}`,
+        request_id: (body as unknown as { error: { request_id: string } }).error.request_id,
+      });
+    }
   });
 
   it('classifies JSON pixels given as 0..255 or as 0..1', async () => {
