@@ -105,12 +105,29 @@ describe('micro-batching', () => {
 
   it('fails only the input that breaks the engine, not its batch-mates', async () => {
     const engine = recordingEngine(3);
-    const batcher = new Batcher(engine, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 100 });
+    const reported: number[] = [];
+    const batcher = new Batcher(engine, {
+      maxBatchSize: 4,
+      maxDelayMs: 1,
+      maxQueue: 100,
+      onBatch: (size, seconds) => {
+        assert.ok(seconds >= 0 && seconds < 1, `${seconds} s`);
+        reported.push(size);
+      },
+    });
     const results = await Promise.allSettled([1, 3, 5, 7].map((d) => batcher.predict(input(d))));
     assert.deepEqual(
       results.map((r) => r.status),
       ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
     );
+    // The batch of four failed; each input then ran alone, and each of those runs that worked is reported.
+    assert.deepEqual(engine.batches, [4, 1, 1, 1, 1]);
+    assert.deepEqual(reported, [1, 1, 1]);
+    for (const [i, r] of results.entries()) {
+      if (r.status !== 'fulfilled') continue;
+      assert.deepEqual([r.value.prediction.digit, r.value.batchSize], [[1, 3, 5, 7][i], 1]);
+      assert.ok(r.value.queueSeconds >= 0 && r.value.inferenceSeconds >= 0);
+    }
   });
 
   it('refuses at once with QueueFullError when the queue is full', async () => {
