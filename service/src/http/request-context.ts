@@ -125,7 +125,7 @@ export function requestContext(options: {
       // Health probes arrive every few seconds from Docker and load balancers: keep them out of info.
       else if (PROBES.has(route)) logger.debug(log, 'probe');
       // At hundreds of requests a second the access log is mostly the same line: keep a sample
-      // (Math.random() is below 1 always, below 0 never).
+      // (a sample of 1 keeps every line: Math.random() is always below 1).
       // Stryker disable next-line EqualityOperator: Math.random() is 0 with a chance of one in 2^53
       else if (Math.random() < accessLogSample) logger.info(log, 'request');
       telemetry.requestFinished({
