@@ -35,23 +35,31 @@ export function parseCpuMax(text: string): number | undefined {
   return Number.isFinite(cores) && cores > 0 ? cores : undefined;
 }
 
-/** The cgroup path of this process for a v1 controller or the v2 unified hierarchy. */
+/**
+ * The cgroup path of this process for a v1 controller, or for the v2 unified hierarchy (its line
+ * alone has no controllers). Lines are "<id>:<controllers>:<path>"; the path may hold colons.
+ */
 export function ownCgroupPath(procSelfCgroup: string, controller: string | null): string | undefined {
   for (const line of procSelfCgroup.split('\n')) {
-    const [id, controllers, path] = line.split(':');
-    if (path === undefined) continue;
-    if (controller === null ? id === '0' && controllers === '' : controllers?.split(',').includes(controller))
-      return path;
+    const [, controllers, ...path] = line.split(':');
+    if (path.length === 0) continue;
+    if (controller === null ? controllers === '' : controllers!.split(',').includes(controller)) return path.join(':');
   }
-  return undefined;
 }
 
 function readOptional(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
+    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
   } catch {
     return undefined;
   }
+}
+
+/** A key-value file (cpu.stat), empty when absent. */
+function readKeyValues(file: string): Map<string, number> {
+  // Stryker disable next-line StringLiteral: any text without "<key> <number>" lines parses to nothing
+  return parseKeyValues(readOptional(file) ?? '');
 }
 
 /**
@@ -96,7 +104,7 @@ function readV2(dir: string): CgroupStats {
   const stats: CgroupStats = { version: 2 };
   const cpuMax = readOptional(join(dir, 'cpu.max'));
   if (cpuMax !== undefined) stats.cpuLimitCores = parseCpuMax(cpuMax);
-  const cpuStat = parseKeyValues(readOptional(join(dir, 'cpu.stat')) ?? '');
+  const cpuStat = readKeyValues(join(dir, 'cpu.stat'));
   if (cpuStat.has('nr_periods')) {
     stats.cpuPeriods = cpuStat.get('nr_periods');
     stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');
@@ -113,7 +121,7 @@ function readV1(cpuDir: string | undefined, memDir: string | undefined): CgroupS
     const quota = Number(readOptional(join(cpuDir, 'cpu.cfs_quota_us')));
     const period = Number(readOptional(join(cpuDir, 'cpu.cfs_period_us')));
     if (quota > 0 && period > 0) stats.cpuLimitCores = quota / period;
-    const cpuStat = parseKeyValues(readOptional(join(cpuDir, 'cpu.stat')) ?? '');
+    const cpuStat = readKeyValues(join(cpuDir, 'cpu.stat'));
     if (cpuStat.has('nr_periods')) {
       stats.cpuPeriods = cpuStat.get('nr_periods');
       stats.cpuThrottledPeriods = cpuStat.get('nr_throttled');

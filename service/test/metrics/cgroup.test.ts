@@ -36,6 +36,8 @@ describe('cgroup readers', () => {
     assert.equal(ownCgroupPath('4:cpuset:/a\n5:cpuacct,cpu:/b', 'cpu'), '/b', 'a controller is matched whole');
     assert.equal(ownCgroupPath('1:name=systemd:/c\n0::/d', null), '/d');
     assert.equal(ownCgroupPath('1:cpu:/a', null), undefined, 'no unified line');
+    assert.equal(ownCgroupPath('1:name=systemd:/c\n0::/pod:a/x:y', null), '/pod:a/x:y', 'a path may hold colons');
+    assert.equal(ownCgroupPath('4:cpu:/k8s:pod', 'cpu'), '/k8s:pod');
     const proc = '12:cpu,cpuacct:/docker/abc\n11:memory:/docker/abc\n0::/system.slice/x.service\n';
     assert.equal(ownCgroupPath(proc, 'cpu'), '/docker/abc');
     assert.equal(ownCgroupPath(proc, 'memory'), '/docker/abc');
@@ -83,6 +85,15 @@ describe('cgroup readers', () => {
       'sys/fs/cgroup/memory.max': 'max\n',
     });
     assert.deepEqual(readCgroupStats(root), { version: 2, cpuLimitCores: undefined });
+  });
+
+  it('read the v2 root cgroup, which has no cpu.max, memory.max or CFS counters, as nothing limited', () => {
+    const root = fixture({
+      'proc/self/cgroup': '0::/\n',
+      'sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory pids\n',
+      'sys/fs/cgroup/cpu.stat': 'usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n',
+    });
+    assert.deepEqual(readCgroupStats(root), { version: 2 });
   });
 
   it('read a cgroup v1 container (own cgroup mounted at the root) with 0.5 CPU', () => {
