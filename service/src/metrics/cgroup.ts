@@ -28,11 +28,16 @@ export function parseKeyValues(text: string): Map<string, number> {
   return out;
 }
 
-/** v2 `cpu.max`: "<quota> <period>", or "max <period>" (no limit: undefined, as anything unreadable). */
+/** Cores from a CFS quota and period: undefined for no limit (v1 -1, v2 "max") or anything unreadable. */
+function cores(quota: number, period: number): number | undefined {
+  const limit = quota / period;
+  return Number.isFinite(limit) && limit > 0 ? limit : undefined;
+}
+
+/** v2 `cpu.max`: "<quota> <period>", or "max <period>". */
 export function parseCpuMax(text: string): number | undefined {
   const [quota, period] = text.trim().split(/\s+/);
-  const cores = Number(quota) / Number(period);
-  return Number.isFinite(cores) && cores > 0 ? cores : undefined;
+  return cores(Number(quota), Number(period));
 }
 
 /**
@@ -96,7 +101,7 @@ export function cgroupReader(root = '/'): () => CgroupStats | null {
 }
 
 /** The limits under `root` as they are now. */
-export function readCgroupStats(root = '/'): CgroupStats | null {
+export function readCgroupStats(root?: string): CgroupStats | null {
   return cgroupReader(root)();
 }
 
@@ -118,9 +123,11 @@ function readV2(dir: string): CgroupStats {
 function readV1(cpuDir: string | undefined, memDir: string | undefined): CgroupStats {
   const stats: CgroupStats = { version: 1 };
   if (cpuDir) {
-    const quota = Number(readOptional(join(cpuDir, 'cpu.cfs_quota_us')));
-    const period = Number(readOptional(join(cpuDir, 'cpu.cfs_period_us')));
-    if (quota > 0 && period > 0) stats.cpuLimitCores = quota / period;
+    const limit = cores(
+      Number(readOptional(join(cpuDir, 'cpu.cfs_quota_us'))),
+      Number(readOptional(join(cpuDir, 'cpu.cfs_period_us'))),
+    );
+    if (limit !== undefined) stats.cpuLimitCores = limit;
     const cpuStat = readKeyValues(join(cpuDir, 'cpu.stat'));
     if (cpuStat.has('nr_periods')) {
       stats.cpuPeriods = cpuStat.get('nr_periods');

@@ -166,6 +166,24 @@ describe('cgroup readers', () => {
     assert.deepEqual(readCgroupStats(memoryOnly), { version: 1, memoryLimitBytes: 2 ** 60 - 4096 });
   });
 
+  it('read a v1 CPU controller without a memory controller, and leave empty or garbled files absent', () => {
+    const cpuOnly = fixture({
+      'proc/self/cgroup': '4:cpu,cpuacct:/\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '150000\n',
+      'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000\n',
+    });
+    assert.deepEqual(readCgroupStats(cpuOnly), { version: 1, cpuLimitCores: 1.5 });
+    for (const garbled of ['', '\n', 'max\n', '-1\n']) {
+      const root = fixture({
+        'proc/self/cgroup': '4:cpu,cpuacct:/\n9:memory:/\n',
+        'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': garbled,
+        'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000\n',
+        'sys/fs/cgroup/memory/memory.limit_in_bytes': garbled,
+      });
+      assert.deepEqual(readCgroupStats(root), { version: 1 }, JSON.stringify(garbled));
+    }
+  });
+
   it('return null without any cgroup filesystem', () => {
     assert.equal(readCgroupStats(fixture({ 'proc/self/cgroup': '' })), null);
   });
