@@ -22,7 +22,7 @@ export function createMetricsServer(registry: Registry): Server {
     registry.metrics().then(
       (text) => {
         res.writeHead(200, { 'Content-Type': registry.contentType });
-        res.end(req.method === 'HEAD' ? undefined : text);
+        res.end(text); // Node.js sends no body in answer to HEAD
       },
       (err: Error) => {
         res.writeHead(500, { 'Content-Type': 'application/json' });
