@@ -34,8 +34,7 @@ export function registerDocs(router: Router, document: object): void {
     ctx.body = json;
   });
   router.get('/docs', (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = PAGE;
+    ctx.body = PAGE; // Koa types a string that starts with "<" as text/html; charset=utf-8
   });
   router.get('/docs/:asset', (ctx) => {
     const asset = assets.get(ctx.params.asset ?? '');
