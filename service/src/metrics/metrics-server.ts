@@ -8,7 +8,7 @@ import { errorBody } from '../http/errors.ts';
 
 export function createMetricsServer(registry: Registry): Server {
   return createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
+    const path = req.url!.split('?')[0]; // a server's requests always have a URL
     if (path !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(errorBody('not_found', 'metrics are served at GET /metrics'));

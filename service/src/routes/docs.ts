@@ -37,7 +37,7 @@ export function registerDocs(router: Router, document: object): void {
     ctx.body = PAGE; // Koa types a string that starts with "<" as text/html; charset=utf-8
   });
   router.get('/docs/:asset', (ctx) => {
-    const asset = assets.get(ctx.params.asset ?? '');
+    const asset = assets.get(ctx.params.asset!); // the route's own parameter: always there
     if (!asset) return; // falls through to the 404 answer
     ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=86400');

@@ -99,11 +99,11 @@ describe('Prometheus metrics', () => {
       sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100,
       "sample(text, 'mnist_http_sent_bytes_total')! > 6 * 100",
     );
-    assert.ok(sample(text, 'mnist_api_runtime_seconds')! > 0, "sample(text, 'mnist_api_runtime_seconds')! > 0");
-    assert.ok(
-      sample(text, 'mnist_api_time_per_pixel_seconds')! > 0,
-      "sample(text, 'mnist_api_time_per_pixel_seconds')! > 0",
-    );
+    // The last prediction was 28x28 JSON pixels.
+    const runtime = sample(text, 'mnist_api_runtime_seconds')!;
+    assert.ok(runtime > 0, `mnist_api_runtime_seconds ${runtime}`);
+    const perPixel = sample(text, 'mnist_api_time_per_pixel_seconds')!;
+    assert.ok(Math.abs(perPixel * 784 - runtime) <= runtime * 1e-9, `${perPixel} x 784 is ${runtime}`);
     assert.equal(
       sample(text, 'mnist_model_info', { backend: replica.engine.backend, model: replica.engine.card.name }),
       1,
@@ -212,6 +212,22 @@ describe('Prometheus metrics', () => {
       assert.ok(confidence.sum > 0.5 * ds.length && confidence.sum <= ds.length, 'confidences are probabilities');
     } finally {
       await fresh.stop();
+    }
+  });
+
+  it('reports the inputs waiting for their batch as the queue depth', async () => {
+    const waiting = await startTestReplica({ MAX_BATCH_DELAY_MS: '1000', MAX_BATCH_SIZE: '64' });
+    try {
+      const body = new Uint8Array(await encodeDigit(digits(1, 7)[0]!.pixels));
+      const answers = Array.from({ length: 5 }, () =>
+        fetch(`${waiting.url}/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body }),
+      );
+      const text = await scrapeWhen(waiting, (t) => sample(t, 'mnist_inference_queue_depth') === 5);
+      assert.equal(sample(text, 'mnist_inference_queue_depth'), 5);
+      for (const res of await Promise.all(answers)) assert.equal(res.status, 200);
+      assert.equal(sample(await scrape(waiting), 'mnist_inference_queue_depth'), 0);
+    } finally {
+      await waiting.stop();
     }
   });
 
