@@ -40,9 +40,11 @@ describe("the drawing page's script", () => {
     });
   });
 
-  it('is what the page loads, with ten probability bars', () => {
+  it('is what the page loads, with ten probability bars and nothing between them', () => {
     assert.match(PAGE, /<script type="module" src="\/app\.js"><\/script>/);
     assert.equal(PAGE.match(/<li><span class="label">\d<\/span>/g)?.length, 10);
     for (let d = 0; d < 10; d++) assert.match(PAGE, new RegExp(`<span class="label">${d}</span>`));
+    const list = /<ol id="bars"[^>]*>(.*)<\/ol>/.exec(PAGE)?.[1] ?? '';
+    assert.equal(list.replaceAll(/<li>.*?<\/li>/g, ''), '', 'the list holds the bars and nothing else');
   });
 });
