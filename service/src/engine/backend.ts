@@ -9,11 +9,17 @@ import * as tf from '@tensorflow/tfjs-core';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
+/** The package whose import registers each backend. */
+const PACKAGES: Record<BackendName, string> = {
+  // Stryker disable next-line StringLiteral: untestable here: tfjs-node is absent wherever the tests run (its install downloads libtensorflow)
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
 async function register(name: BackendName): Promise<boolean> {
   try {
-    if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+    await import(PACKAGES[name]);
     return await tf.setBackend(name);
   } catch {
     return false;
