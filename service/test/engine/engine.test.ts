@@ -70,6 +70,9 @@ describe('backend selection', () => {
       await assert.rejects(selectBackend(['tensorflow']), {
         message: 'no tfjs backend could be loaded (tried tensorflow)',
       });
+      await assert.rejects(selectBackend(['tensorflow', 'tensorflow']), {
+        message: 'no tfjs backend could be loaded (tried tensorflow, tensorflow)',
+      });
     }
   });
 });
