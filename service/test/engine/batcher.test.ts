@@ -82,6 +82,60 @@ describe('micro-batching', () => {
     );
   });
 
+  it('runs a partial batch at its own deadline, not at the deadline of a batch that filled up earlier', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 2, maxDelayMs: 100, maxQueue: 100 });
+    const first = settled([1, 2].map((d) => batcher.predict(input(d))));
+    await turns();
+    assert.deepEqual(engine.batches, [2], 'full at once: its deadline no longer counts');
+    assert.equal(first.values.length, 2);
+    t.mock.timers.tick(50);
+    const late = settled([batcher.predict(input(3))]);
+    t.mock.timers.tick(50);
+    await turns();
+    assert.deepEqual(engine.batches, [2], "the first batch's deadline passed: nothing ran");
+    t.mock.timers.tick(50);
+    await turns();
+    assert.deepEqual(engine.batches, [2, 1], "the late input's own deadline");
+    assert.equal(late.values[0]?.prediction.digit, 3);
+  });
+
+  it('keeps later deadlines when clients leave a full batch before it runs', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 3, maxDelayMs: 100, maxQueue: 100 });
+    const leaving = [caller(), caller()];
+    const first = settled([batcher.predict(input(1))]);
+    for (const [i, c] of leaving.entries()) void batcher.predict(input(2 + i), c.onClientGone).catch(() => undefined);
+    for (const c of leaving) c.leave(); // the batch was full, its run already due; now it is not full
+    const joined = settled([batcher.predict(input(4))]);
+    await turns();
+    assert.deepEqual(engine.batches, [2], 'the due run took the input that came meanwhile');
+    assert.deepEqual([first.values[0]?.prediction.digit, joined.values[0]?.prediction.digit], [1, 4]);
+    t.mock.timers.tick(50);
+    void batcher.predict(input(5));
+    t.mock.timers.tick(50);
+    await turns();
+    assert.deepEqual(engine.batches, [2], 'no deadline left over from the inputs that ran');
+    t.mock.timers.tick(50);
+    await turns();
+    assert.deepEqual(engine.batches, [2, 1]);
+  });
+
+  it('with no delay runs what arrived together in the next turn, the clock standing still', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const engine = recordingEngine();
+    const batcher = new Batcher(engine, { maxBatchSize: 32, maxDelayMs: 0, maxQueue: 100 });
+    const answers = settled([4, 5, 6].map((d) => batcher.predict(input(d))));
+    await turns();
+    assert.deepEqual(engine.batches, [3]);
+    assert.deepEqual(
+      answers.values.map((a) => a.prediction.digit),
+      [4, 5, 6],
+    );
+  });
+
   it('measures the wait of a partial batch in seconds', async () => {
     const batcher = new Batcher(recordingEngine(), { maxBatchSize: 32, maxDelayMs: 20, maxQueue: 100 });
     const started = performance.now();
