@@ -169,7 +169,9 @@ describe('micro-batching', () => {
         reported.push(size);
       },
     });
+    const started = performance.now();
     const results = await Promise.allSettled([1, 3, 5, 7].map((d) => batcher.predict(input(d))));
+    const elapsed = (performance.now() - started) / 1000;
     assert.deepEqual(
       results.map((r) => r.status),
       ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
@@ -180,8 +182,16 @@ describe('micro-batching', () => {
     for (const [i, r] of results.entries()) {
       if (r.status !== 'fulfilled') continue;
       assert.deepEqual([r.value.prediction.digit, r.value.batchSize], [[1, 3, 5, 7][i], 1]);
-      assert.ok(r.value.queueSeconds >= 0 && r.value.inferenceSeconds >= 0);
+      assert.ok(r.value.queueSeconds >= 0 && r.value.queueSeconds <= elapsed, `queued ${r.value.queueSeconds}s`);
+      assert.ok(r.value.inferenceSeconds >= 0 && r.value.inferenceSeconds <= elapsed);
     }
+    // Without an onBatch listener the reruns work the same.
+    const quiet = new Batcher(recordingEngine(3), { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 100 });
+    const statuses = await Promise.allSettled([1, 3, 5].map((d) => quiet.predict(input(d))));
+    assert.deepEqual(
+      statuses.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
   });
 
   it('refuses at once with QueueFullError when the queue is full', async () => {
