@@ -23,7 +23,7 @@ export function modelSaver(dir: string): tf.io.IOHandler {
     };
     await writeFile(join(dir, WEIGHTS_FILE), Buffer.from(artifacts.weightData));
     await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   });
 }
 
@@ -33,11 +33,11 @@ export function modelLoader(dir: string): tf.io.IOHandler {
       const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
       const manifest = json.weightsManifest;
       const buffers = await Promise.all(manifest.flatMap((group) => group.paths).map((p) => readFile(join(dir, p))));
-      const weightData = Buffer.concat(buffers);
       return {
         modelTopology: json.modelTopology,
         weightSpecs: manifest.flatMap((group) => group.weights),
-        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+        // A small Buffer is a view into Node.js's shared pool: the weights get an ArrayBuffer of their own.
+        weightData: new Uint8Array(Buffer.concat(buffers)).buffer,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,

@@ -95,6 +95,26 @@ describe('model files', () => {
     model.dispose();
   });
 
+  it('load a model of a few bytes (a Buffer from the shared pool) to its weights, and report what they saved', async () => {
+    await selectBackend(['cpu']);
+    const dir = mkdtempSync(join(tmpdir(), 'engine-test-'));
+    const model = sequential({ layers: [layers.dense({ inputShape: [3], units: 2 })] });
+    model.setWeights([tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([7, 8])]);
+    const saved = await model.save(modelSaver(dir));
+    assert.equal(saved.modelArtifactsInfo.weightDataBytes, 8 * 4);
+    assert.equal(saved.modelArtifactsInfo.modelTopologyType, 'JSON');
+    const loaded = await loadModel(dir);
+    assert.deepEqual(
+      loaded.getWeights().map((w) => Array.from(w.dataSync())),
+      [
+        [1, 2, 3, 4, 5, 6],
+        [7, 8],
+      ],
+    );
+    model.dispose();
+    loaded.dispose();
+  });
+
   it('refuse weights in more than one buffer', async () => {
     const saver = modelSaver(mkdtempSync(join(tmpdir(), 'engine-test-')));
     await assert.rejects(saver.save!({ modelTopology: {}, weightData: [new ArrayBuffer(4), new ArrayBuffer(4)] }), {
