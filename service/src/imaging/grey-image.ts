@@ -24,6 +24,7 @@ export function rgbaToGrey(rgba: Uint8Array, width: number, height: number): Gre
   const luma = new Float32Array(n);
   let opaqueLuma = 0;
   let opaqueWeight = 0;
+  // Stryker disable next-line BooleanLiteral: speed only; compositing an opaque image changes nothing
   let translucent = false;
   for (let i = 0; i < n; i++) {
     const p = i * 4;

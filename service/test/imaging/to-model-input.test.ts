@@ -121,6 +121,9 @@ describe('RGBA to grey', () => {
     assert.deepEqual(Array.from(rgbaToGrey(ink(240), 3, 1).data), [240, 0, Math.fround(240 * 0.2)]);
     // Nothing opaque at all: white paper.
     assert.deepEqual(Array.from(rgbaToGrey(pixel(0, 0, 0, 0), 1, 1).data), [255]);
+    // Half-transparent ink everywhere, no pixel fully transparent: still on paper.
+    const faint = Uint8Array.from([...pixel(0, 0, 0, 102), ...pixel(20, 20, 20, 255)]);
+    assert.deepEqual(Array.from(rgbaToGrey(faint, 2, 1).data), [Math.fround(255 * 0.6), 20]);
   });
 
   it('needs four bytes a pixel, and a grey image its exact pixel count', () => {
