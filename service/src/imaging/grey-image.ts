@@ -31,12 +31,16 @@ export function rgbaToGrey(rgba: Uint8Array, width: number, height: number): Gre
     const y = LUMA[0] * rgba[p]! + LUMA[1] * rgba[p + 1]! + LUMA[2] * rgba[p + 2]!;
     const alpha = rgba[p + 3]! / 255;
     luma[i] = y;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: speed only, as above
     if (alpha < 1) translucent = true;
     opaqueLuma += y * alpha;
     opaqueWeight += alpha;
   }
+  // Stryker disable next-line ConditionalExpression: speed only, as above
   if (!translucent) return greyImage(width, height, luma);
-  const background = opaqueWeight > 0 && opaqueLuma / opaqueWeight > 127.5 ? 0 : 255;
+  // Nothing opaque at all (0 / 0 is NaN, never above): white paper. Mid-grey ink, a tie, either way.
+  // Stryker disable next-line EqualityOperator: the tie
+  const background = opaqueLuma / opaqueWeight > 127.5 ? 0 : 255;
   for (let i = 0; i < n; i++) {
     const alpha = rgba[i * 4 + 3]! / 255;
     luma[i] = luma[i]! * alpha + background * (1 - alpha);
