@@ -121,6 +121,13 @@ describe('RGBA to grey', () => {
     assert.deepEqual(Array.from(rgbaToGrey(ink(240), 3, 1).data), [240, 0, Math.fround(240 * 0.2)]);
     // Nothing opaque at all: white paper.
     assert.deepEqual(Array.from(rgbaToGrey(pixel(0, 0, 0, 0), 1, 1).data), [255]);
+    // The ink's mean decides, however much of it there is: much dark ink, or a faint touch of light ink.
+    const much = Uint8Array.from([
+      ...Array.from({ length: 10 }, () => [...pixel(50, 50, 50)]).flat(),
+      ...pixel(0, 0, 0, 0),
+    ]);
+    assert.equal(rgbaToGrey(much, 11, 1).data[10], 255);
+    assert.equal(rgbaToGrey(Uint8Array.from([...pixel(200, 200, 200, 51), ...pixel(0, 0, 0, 0)]), 2, 1).data[1], 0);
     // Half-transparent ink everywhere, no pixel fully transparent: still on paper.
     const faint = Uint8Array.from([...pixel(0, 0, 0, 102), ...pixel(20, 20, 20, 255)]);
     assert.deepEqual(Array.from(rgbaToGrey(faint, 2, 1).data), [Math.fround(255 * 0.6), 20]);
