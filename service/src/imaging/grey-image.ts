@@ -41,9 +41,9 @@ export function rgbaToGrey(rgba: Uint8Array, width: number, height: number): Gre
   // Nothing opaque at all (0 / 0 is NaN, never above): white paper. Mid-grey ink, a tie, either way.
   // Stryker disable next-line EqualityOperator: the tie
   const background = opaqueLuma / opaqueWeight > 127.5 ? 0 : 255;
-  for (let i = 0; i < n; i++) {
+  const composited = luma.map((y, i) => {
     const alpha = rgba[i * 4 + 3]! / 255;
-    luma[i] = luma[i]! * alpha + background * (1 - alpha);
-  }
-  return greyImage(width, height, luma);
+    return y * alpha + background * (1 - alpha);
+  });
+  return greyImage(width, height, composited);
 }

@@ -24,6 +24,7 @@ export class ImageError extends Error {
     message: string,
   ) {
     super(message);
+    // Stryker disable next-line StringLiteral: the name shows only in a stack trace, never to a client or in a metric
     this.name = 'ImageError';
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ImageError } from '../../src/imaging/header.ts';
 import { createDecoder } from '../../src/imaging/offload.ts';
+import decodeInWorker from '../../src/imaging/offload-worker.ts';
 import { encodeRgba } from '../../../devkit/encode.ts';
 import { imageToModelInput } from '../../src/imaging/to-model-input.ts';
 import { digits, encodeDigit } from '../../../devkit/testing.ts';
@@ -36,6 +37,12 @@ describe('the decoder', () => {
       decoder.toModelInput(photo.subarray(0, 2000)),
       (e: ImageError) => e instanceof ImageError && e.code === 'undecodable_image',
     );
+  });
+
+  it("returns the worker's image errors as values and lets any other error through, a fault not the client's", async () => {
+    const result = await decodeInWorker({ bytes: new Uint8Array(0), maxPixels: 100 });
+    assert.deepEqual(result, { ok: false, code: 'empty_image', message: 'the image is empty (0 bytes)' });
+    await assert.rejects(decodeInWorker({ bytes: undefined as unknown as Uint8Array, maxPixels: 100 }), TypeError);
   });
 
   it('keeps decoding small images while a large one is in the worker', async () => {
