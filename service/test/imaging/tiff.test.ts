@@ -109,6 +109,29 @@ const replace = (tag: number, entry: Partial<Entry>) => (entries: Entry[]) =>
   entries.map((e) => (e.tag === tag ? { ...e, ...entry } : e));
 const add = (entry: Entry) => (entries: Entry[]) => [...entries, entry].sort((a, b) => a.tag - b.tag);
 
+/** A little-endian directory of [tag, type, count, value] entries, the chain ending after it. */
+function directory(entries: [number, number, number, number][]): Buffer {
+  const out = Buffer.alloc(2 + entries.length * 12 + 4);
+  out.writeUInt16LE(entries.length, 0);
+  entries.forEach(([tag, type, count, value], i) => {
+    out.writeUInt16LE(tag, 2 + i * 12);
+    out.writeUInt16LE(type, 4 + i * 12);
+    out.writeUInt32LE(count, 6 + i * 12);
+    out.writeUInt32LE(value, 10 + i * 12);
+  });
+  return out;
+}
+
+/**
+ * A 6x4 page whose SubIFDs tag (330) holds `links` offsets, followed by `tail` (directories),
+ * which starts where the page ends: `offsets(end)` gives the offsets from that end.
+ */
+function withSubDirectories(links: number, offsets: (end: number) => number[], tail: (end: number) => Buffer): Buffer {
+  const page = (values: number[]) => tiffFile({ width: 6, height: 4, change: add({ tag: 330, type: 4, values }) });
+  const end = page(new Array<number>(links).fill(0)).length;
+  return Buffer.concat([page(offsets(end)), tail(end)]);
+}
+
 describe('the TIFF reader', () => {
   it('decodes an uncompressed page in either byte order, grey or RGB', () => {
     for (const order of ['II', 'MM'] as const) {
@@ -201,6 +224,34 @@ describe('the TIFF reader', () => {
         }),
       ],
     ];
+    const software = directory([[305, 2, 4, 0x00636261]]); // "abc", in the entry itself
+    cases.push(
+      [
+        'a directory runs past the end of the file',
+        withSubDirectories(
+          1,
+          (end) => [end],
+          () => software,
+        ).subarray(0, -1),
+      ],
+      [
+        'directories nest too deep or repeat',
+        withSubDirectories(
+          2,
+          (end) => [end, end],
+          () => software,
+        ),
+      ],
+      [
+        'directories nest too deep or repeat',
+        withSubDirectories(
+          1,
+          (end) => [end],
+          (end) =>
+            Buffer.concat([directory([[330, 4, 1, end + 18]]), directory([[330, 4, 1, end + 36]]), directory([])]),
+        ),
+      ],
+    );
     for (const [message, file, header] of cases) {
       assert.throws(() => decodeTiffFirstPage(file, header ?? { width: 6, height: 4 }), { message }, message);
     }
@@ -220,9 +271,31 @@ describe('the TIFF reader', () => {
       try {
         read();
       } catch (err) {
-        assert.doesNotMatch(String((err as Error)?.message ?? err), /not a picture|larger than 1024/);
+        assert.doesNotMatch(
+          String((err as Error)?.message ?? err),
+          /not a picture|larger than 1024|directories nest|past the end|lies outside/,
+        );
       }
     };
+    // A directory ending exactly at the end of the file; directories nested two deep.
+    const page = { width: 6, height: 4 };
+    const software = directory([[305, 2, 4, 0x00636261]]);
+    assert.doesNotThrow(() =>
+      decodeTiffFirstPage(
+        withSubDirectories(
+          1,
+          (end) => [end],
+          () => software,
+        ),
+        page,
+      ),
+    );
+    const twoDeep = withSubDirectories(
+      1,
+      (end) => [end],
+      (end) => Buffer.concat([directory([[330, 4, 1, end + 18]]), directory([])]),
+    );
+    notRefusedByTheBounds(() => decodeTiffFirstPage(twoDeep, page));
     notRefusedByTheBounds(at(replace(258, { values: [32] })));
     notRefusedByTheBounds(at(replace(277, { values: [5] })));
     notRefusedByTheBounds(
