@@ -37,7 +37,7 @@ function checkDirectories(file: Buffer, u16: Reader, u32: Reader, first: number)
       if (bytes > 4 && value + bytes > file.length)
         throw new Error(`tag ${tag} claims more values than the file holds`);
       if (RAW_TAGS.has(tag)) throw new Error('camera raw data is not supported');
-      if (SUB_DIRECTORY_TAGS.has(tag) && count > 0) {
+      if (SUB_DIRECTORY_TAGS.has(tag)) {
         if (type !== 4 && type !== 13) throw new Error(`tag ${tag} points to directories with field type ${type}`);
         for (let j = 0; j < count; j++) check(bytes > 4 ? u32(value + 4 * j) : value, depth + 1);
       }

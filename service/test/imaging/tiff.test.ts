@@ -46,7 +46,7 @@ describe('TIFF pages', async () => {
   });
 });
 
-type Entry = { tag: number; type: 3 | 4; values: number[] };
+type Entry = { tag: number; type: 3 | 4 | 13; values: number[] }; // SHORT, LONG, IFD (written as LONG)
 
 /**
  * An uncompressed 8-bit TIFF of one strip, written field by field so that each test can change
@@ -123,11 +123,17 @@ function directory(entries: [number, number, number, number][]): Buffer {
 }
 
 /**
- * A 6x4 page whose SubIFDs tag (330) holds `links` offsets, followed by `tail` (directories),
- * which starts where the page ends: `offsets(end)` gives the offsets from that end.
+ * A 6x4 page whose SubIFDs tag (330, of field type `linkType`) holds `links` offsets, followed by
+ * `tail` (directories), which starts where the page ends: `offsets(end)` gives the offsets from that end.
  */
-function withSubDirectories(links: number, offsets: (end: number) => number[], tail: (end: number) => Buffer): Buffer {
-  const page = (values: number[]) => tiffFile({ width: 6, height: 4, change: add({ tag: 330, type: 4, values }) });
+function withSubDirectories(
+  links: number,
+  offsets: (end: number) => number[],
+  tail: (end: number) => Buffer,
+  linkType: 4 | 13 = 4,
+): Buffer {
+  const page = (values: number[]) =>
+    tiffFile({ width: 6, height: 4, change: add({ tag: 330, type: linkType, values }) });
   const end = page(new Array<number>(links).fill(0)).length;
   return Buffer.concat([page(offsets(end)), tail(end)]);
 }
@@ -280,16 +286,20 @@ describe('the TIFF reader', () => {
     // A directory ending exactly at the end of the file; directories nested two deep.
     const page = { width: 6, height: 4 };
     const software = directory([[305, 2, 4, 0x00636261]]);
-    assert.doesNotThrow(() =>
-      decodeTiffFirstPage(
-        withSubDirectories(
-          1,
-          (end) => [end],
-          () => software,
-        ),
-        page,
-      ),
-    );
+    // Linked as LONG (4) and as IFD (13), the highest field type; the directory holds a BYTE (1) field.
+    const bytes = directory([[700, 1, 1, 7]]);
+    for (const [linkType, tail] of [
+      [4, software],
+      [13, bytes],
+    ] as const) {
+      const file = withSubDirectories(
+        1,
+        (end) => [end],
+        () => tail,
+        linkType,
+      );
+      assert.doesNotThrow(() => decodeTiffFirstPage(file, page), `link type ${linkType}`);
+    }
     const twoDeep = withSubDirectories(
       1,
       (end) => [end],
