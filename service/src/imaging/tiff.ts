@@ -52,7 +52,7 @@ const firstValue = (tag: UTIF.IFD[string] | undefined): number | undefined =>
   // Stryker disable next-line ConditionalExpression: see above
   Array.isArray(tag) && typeof tag[0] === 'number' ? tag[0] : undefined;
 const numbers = (tag: UTIF.IFD[string] | undefined): number[] =>
-  // Stryker disable next-line MethodExpression,ArrayDeclaration: see above
+  // Stryker disable next-line ConditionalExpression,MethodExpression,ArrayDeclaration: see above
   Array.isArray(tag) ? tag.filter((v): v is number => typeof v === 'number') : [];
 
 export function decodeTiffFirstPage(

@@ -161,6 +161,7 @@ describe('the TIFF reader', () => {
     };
     const cases: [string, Buffer, { width: number; height: number }?][] = [
       ['too short for a TIFF', good.subarray(0, 7)],
+      ['a directory at 8 lies outside the file', good.subarray(0, 8)],
       ['no TIFF byte-order mark', bytes((f) => f.write('IM', 0, 'latin1'))],
       ['not a classic TIFF (BigTIFF is not supported)', bytes((f) => f.writeUInt16LE(43, 2))],
       ['a directory at 4 lies outside the file', bytes((f) => f.writeUInt32LE(4, 4))],
