@@ -138,6 +138,9 @@ function withSubDirectories(
   return Buffer.concat([page(offsets(end)), tail(end)]);
 }
 
+/** A directory of one Software field ("abc", in the entry itself). */
+const software = directory([[305, 2, 4, 0x00636261]]);
+
 describe('the TIFF reader', () => {
   it('decodes an uncompressed page in either byte order, grey or RGB', () => {
     for (const order of ['II', 'MM'] as const) {
@@ -231,7 +234,6 @@ describe('the TIFF reader', () => {
         }),
       ],
     ];
-    const software = directory([[305, 2, 4, 0x00636261]]); // "abc", in the entry itself
     cases.push(
       [
         'a directory runs past the end of the file',
@@ -286,7 +288,6 @@ describe('the TIFF reader', () => {
     };
     // A directory ending exactly at the end of the file; directories nested two deep.
     const page = { width: 6, height: 4 };
-    const software = directory([[305, 2, 4, 0x00636261]]);
     // Linked as LONG (4) and as IFD (13), the highest field type; the directory holds a BYTE (1) field.
     const bytes = directory([[700, 1, 1, 7]]);
     for (const [linkType, tail] of [
