@@ -46,14 +46,11 @@ function checkDirectories(file: Buffer, u16: Reader, u32: Reader, first: number)
   check(first, 0);
 }
 
-// The type checks are for the type checker: utif2 reads every numeric field type as numbers, and
-// an absent field (no strips at all) adds nothing to the strip total.
-const firstValue = (tag: UTIF.IFD[string] | undefined): number | undefined =>
-  // Stryker disable next-line ConditionalExpression: see above
-  Array.isArray(tag) && typeof tag[0] === 'number' ? tag[0] : undefined;
+/** A field's numbers; none for an absent field. */
 const numbers = (tag: UTIF.IFD[string] | undefined): number[] =>
-  // Stryker disable next-line ConditionalExpression,MethodExpression,ArrayDeclaration: see above
+  // Stryker disable next-line MethodExpression: for the type checker; utif2 reads every numeric field type as numbers
   Array.isArray(tag) ? tag.filter((v): v is number => typeof v === 'number') : [];
+const firstValue = (tag: UTIF.IFD[string] | undefined): number | undefined => numbers(tag)[0];
 
 export function decodeTiffFirstPage(
   bytes: Buffer,

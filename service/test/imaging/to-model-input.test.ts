@@ -19,22 +19,35 @@ const refusedWith = (message: string | RegExp) => (e: unknown) =>
   e instanceof PixelsError && (typeof message === 'string' ? e.message === message : message.test(e.message));
 
 describe('JSON pixels to model input', () => {
-  it('reads 0..255 and 0..1 alike, white on black or black on white', () => {
+  it('reads 0..255 and 0..1 alike, on paper of any grey level', () => {
+    // The ink is the paper's opposite: white on paper darker than mid-grey, black on lighter.
     fc.assert(
-      fc.property(fc.constantFrom(...SAMPLE), fc.boolean(), ({ pixels }, inverted) => {
-        const bytes = Array.from(pixels, (v) => (inverted ? 255 - v : v));
-        const wide = pixelsToModelInput(bytes);
-        const unit = pixelsToModelInput(bytes.map((v) => v / 255));
+      fc.property(fc.constantFrom(...SAMPLE), fc.integer({ min: 0, max: 255 }), ({ pixels }, paper) => {
+        const ink = paper < 127.5 ? 255 : 0;
+        const levels = Array.from(pixels, (v) => paper + ((ink - paper) * v) / 255);
+        const wide = pixelsToModelInput(levels);
+        const unit = pixelsToModelInput(levels.map((v) => v / 255));
+        const original = pixelsToModelInput(Array.from(pixels));
         assert.equal(wide.sourcePixels, MNIST_PIXELS);
         assert.ok(wide.input.every((v) => v >= 0 && v <= 1));
-        assert.ok(
-          wide.input.every((v, i) => Math.abs(v - unit.input[i]!) < 1e-5),
-          'the same input on either scale',
-        );
+        for (const { input } of [unit, original]) {
+          assert.ok(
+            wide.input.every((v, i) => Math.abs(v - input[i]!) < 1e-5),
+            'the same input on either scale, whatever the paper',
+          );
+        }
         assert.deepEqual(unit.crop, wide.crop);
       }),
       { numRuns: 60, seed: 784 },
     );
+  });
+
+  it('reads the scale from the largest value wherever it lies, not from the last', () => {
+    // Paper of level 1 is near-black on 0..255, and white on 0..1.
+    const { pixels } = SAMPLE[0]!;
+    const original = pixelsToModelInput(Array.from(pixels));
+    const dim = pixelsToModelInput(Array.from(pixels, (v) => 1 + (254 * v) / 255));
+    assert.ok(original.input.every((v, i) => Math.abs(v - dim.input[i]!) < 1e-5));
   });
 
   it('gives a black-on-white digit the input of its white-on-black original', () => {
