@@ -14,14 +14,26 @@ export interface Evaluation {
 }
 
 export function evaluate(model: tf.LayersModel, data: MnistSplit, batchSize = 500): Evaluation {
+  const inputsAt = (start: number, n: number) =>
+    scaleToUnit(data.images.subarray(start * MNIST_PIXELS, (start + n) * MNIST_PIXELS));
+  return evaluateInputs(model, data.labels, inputsAt, batchSize);
+}
+
+/** The same figures for any inputs: `inputsAt(start, n)` gives inputs start..start+n-1, scaled 0..1. */
+export function evaluateInputs(
+  model: tf.LayersModel,
+  labels: ArrayLike<number>,
+  inputsAt: (start: number, n: number) => Float32Array,
+  batchSize = 500,
+): Evaluation {
   const confusion = Array.from({ length: MNIST_CLASSES }, () => new Array<number>(MNIST_CLASSES).fill(0));
-  for (let start = 0; start < data.count; start += batchSize) {
-    const n = Math.min(batchSize, data.count - start);
-    const input = scaleToUnit(data.images.subarray(start * MNIST_PIXELS, (start + n) * MNIST_PIXELS));
+  for (let start = 0; start < labels.length; start += batchSize) {
+    const n = Math.min(batchSize, labels.length - start);
+    const input = inputsAt(start, n);
     const predicted = tf.tidy(() =>
       (model.predict(tf.tensor4d(input, [n, ...MNIST_INPUT_SHAPE])) as tf.Tensor).argMax(1).dataSync(),
     );
-    for (let i = 0; i < n; i++) (confusion[data.labels[start + i] as number] as number[])[predicted[i] as number]! += 1;
+    for (let i = 0; i < n; i++) (confusion[labels[start + i] as number] as number[])[predicted[i] as number]! += 1;
   }
   const correct = confusion.reduce((sum, row, d) => sum + (row[d] as number), 0);
   const perClassAccuracy = confusion.map((row, d) => (row[d] as number) / row.reduce((a, b) => a + b, 0));
@@ -30,7 +42,7 @@ export function evaluate(model: tf.LayersModel, data: MnistSplit, batchSize = 50
     .filter((c) => c.truth !== c.predicted && c.count > 0)
     .sort((a, b) => b.count - a.count)
     .slice(0, 5);
-  return { images: data.count, accuracy: correct / data.count, perClassAccuracy, confusion, topConfusions };
+  return { images: labels.length, accuracy: correct / labels.length, perClassAccuracy, confusion, topConfusions };
 }
 
 export interface InferenceCost {

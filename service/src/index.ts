@@ -6,6 +6,8 @@ export { configSchema, parseConfig, ConfigError, SET_BY_DEPLOYMENT, userSettings
 export { startReplica, type Replica } from './replica.ts';
 export { createPipeline, type Pipeline } from './pipeline.ts';
 export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
+export { greyImage, type GreyImage } from './imaging/grey-image.ts';
+export { dilate, normaliseDigit, padded, resizeArea, strokeWidth } from './imaging/normalise.ts';
 export { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS, MNIST_SIDE, scaleToUnit } from './mnist.ts';
 export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
 export { DEFAULT_MODEL_DIR, readModelCard } from './engine/model-card.ts';
