@@ -52,7 +52,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist/service/src ./service/src
 COPY --from=build /app/dist/service/web ./service/web
-COPY service/model ./service/model
+COPY service/models ./service/models
 COPY service/healthcheck.sh ./service/healthcheck.sh
 USER node
 EXPOSE 8000 18000

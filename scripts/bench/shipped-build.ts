@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_DIR } from '../../service/src/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,7 +42,7 @@ export function buildService(): ShippedBuild {
   // The image has package.json two levels above service/src (version.ts reads it); so does dist/.
   copyFileSync(`${ROOT}package.json`, `${ROOT}dist/package.json`);
   const src = `${ROOT}dist/service/src/`;
-  const modelDir = `${ROOT}service/model`;
+  const modelDir = DEFAULT_MODEL_DIR;
   const nodeFlags = imageNodeFlags();
   return {
     command: [...nodeFlags, `${src}main.js`],

@@ -22,7 +22,9 @@ export const configSchema = z.object({
     .string()
     .min(1)
     .default(DEFAULT_MODEL_DIR)
-    .describe('directory with model.json, weights.bin, metadata.json'),
+    .describe(
+      'the model served: a directory with model.json, weights.bin and metadata.json, relative to the working directory; the shipped ones are service/models/<version>',
+    ),
   BACKEND: z
     .enum(['auto', ...BACKENDS])
     .default('auto')

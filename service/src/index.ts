@@ -10,7 +10,7 @@ export { greyImage, type GreyImage } from './imaging/grey-image.ts';
 export { dilate, normaliseDigit, padded, resizeArea, strokeWidth } from './imaging/normalise.ts';
 export { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS, MNIST_SIDE, scaleToUnit } from './mnist.ts';
 export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
-export { DEFAULT_MODEL_DIR, readModelCard } from './engine/model-card.ts';
+export { DEFAULT_MODEL, DEFAULT_MODEL_DIR, SHIPPED_MODELS_DIR, readModelCard } from './engine/model-card.ts';
 export { loadModel, modelSaver } from './engine/model-files.ts';
 export { ERRORS, type ErrorCode } from './http/errors.ts';
 export { fileFromForm } from './http/multipart.ts';

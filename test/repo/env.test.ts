@@ -38,6 +38,12 @@ describe('configuration reaches the replicas', () => {
     }
   });
 
+  it('each replica serves the model its own variable names, the default when it is empty', () => {
+    assert.equal(compose.services['mnist-1']!.environment!.MODEL_DIR, '${MNIST_1_MODEL_DIR:-}');
+    assert.equal(compose.services['mnist-2']!.environment!.MODEL_DIR, '${MNIST_2_MODEL_DIR:-}');
+    assert.equal(stack.services.mnist!.environment!.MODEL_DIR, '${MODEL_DIR:-}');
+  });
+
   it('swarm/stack.yaml passes every user setting to every task', () => {
     const passed = passedThrough(stack.services.mnist!.environment);
     for (const name of settings) assert.ok(passed.includes(name), name);

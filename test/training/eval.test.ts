@@ -24,7 +24,7 @@ interface Figures {
 
 describe('npm run eval', () => {
   it('evaluates two models in one run: accuracy, cost against the first, every robustness variant', async () => {
-    const args = [...EVAL, '--model', 'service/model', '--model', 'service/model', '--robustness-images', '60'];
+    const args = [...EVAL, '--model', 'service/models/v1', '--model', 'service/models/v1', '--robustness-images', '60'];
     const { stdout } = await run('npm', args, { maxBuffer: 4 * 1024 * 1024 });
     const figures = lastJsonLine<Figures>(stdout);
     assert.equal(figures.backend, 'wasm');

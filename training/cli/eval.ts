@@ -20,7 +20,7 @@ blurred, thin, thick, rotated, off-centre and anti-aliased, normalised as the se
 Given several models, their costs are measured in alternation and compared with the first's.
 The last line is one JSON object.
 
-  --model DIR              a model to evaluate, repeatable (default service/model)
+  --model DIR              a model to evaluate, repeatable (default: the default model)
   --backend NAME           tfjs backend (tensorflow, wasm, cpu; default: the best that loads)
   --robustness-images N    test digits per robustness variant, 0 to skip (default 10000)
   --help                   this text

@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run train [-- options]
 Trains the CNN on the 60,000 MNIST training images, evaluates it on the 10,000 test images and
 writes model.json, weights.bin and metadata.json to --out.
 
-  --out DIR            where to write the model (default service/model)
+  --out DIR            where to write the model (default: the default model's directory)
   --epochs N           epochs in all (default ${DEFAULT_RECIPE.epochs})
   --clean-epochs N     last epochs without augmentation (default ${DEFAULT_RECIPE.cleanEpochs})
   --batch-size N       (default ${DEFAULT_RECIPE.batchSize})
