@@ -7,7 +7,9 @@
  * of them, is counted under its name; what module loading and `before` hooks reach is counted
  * under the file's name. For each mutant Stryker then passes the names that reach it: named tests
  * run alone (--test-name-pattern), a file's name runs the whole file. The mutant is switched on
- * by environment variable, so it is active in the replica processes a test starts as well.
+ * by environment variable, so it is active in the replica processes a test starts as well. Each
+ * test's start in its file (test-positions.ts) lets an incremental run retry only what changed
+ * tests reached.
  */
 import { spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import {
   type TestResult,
   type TestRunner,
 } from '@stryker-mutator/api/test-runner';
+import { testPositions } from './test-positions.ts';
 
 /** The `nodeTest` section of the Stryker configuration. */
 interface NodeTestOptions {
@@ -110,11 +113,14 @@ export class NodeTestRunner implements TestRunner {
       const result = results.get(file)!;
       if ('status' in result) return result;
       this.durations.set(file, result.ms);
+      const positions = testPositions(readFileSync(file, 'utf8'), file);
       for (const [name, mutants] of Object.entries(result.reached)) {
         const id = name === WHOLE_FILE ? file : testId(file, name);
         coverage.perTest[id] = mutants;
         // A named test alone still loads its file and runs its hooks: the file's time bounds it.
-        tests.push({ id, name: id, fileName: file, timeSpentMs: result.ms, status: TestStatus.Success });
+        // Where it starts lets an incremental run retry only what a changed test reached.
+        const startPosition = name === WHOLE_FILE ? undefined : positions(name);
+        tests.push({ id, name: id, fileName: file, startPosition, timeSpentMs: result.ms, status: TestStatus.Success });
       }
     }
     writeFileSync(DURATIONS, JSON.stringify(Object.fromEntries(this.durations)));
