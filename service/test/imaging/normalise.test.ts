@@ -170,6 +170,55 @@ describe('each normalisation step against a naive reference', () => {
     );
   });
 
+  it('toInkOnBlack: the paper the upper median of the border, the ink stretched to 255, the border noise cut', () => {
+    // Levels from a few values, so that the border's median often sits on a tie.
+    const picture = fc
+      .record({ width: fc.integer({ min: 2, max: 12 }), height: fc.integer({ min: 2, max: 12 }) })
+      .chain(({ width, height }) =>
+        fc
+          .array(
+            fc.oneof(fc.constantFrom(0, 30, 127, 127.5, 128, 200, 255), fc.float({ min: 0, max: 255, noNaN: true })),
+            {
+              minLength: width * height,
+              maxLength: width * height,
+            },
+          )
+          .map((values) => greyImage(width, height, Float32Array.from(values))),
+      );
+    const quantileOf = (values: number[], q: number) =>
+      [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+    fc.assert(
+      fc.property(picture, (img) => {
+        const { width: w, height: h } = img;
+        const border = [...img.data.keys()].filter((i) => {
+          const [x, y] = [i % w, Math.floor(i / w)];
+          return x === 0 || y === 0 || x === w - 1 || y === h - 1;
+        });
+        const paper = quantileOf(
+          border.map((i) => img.data[i]!),
+          0.5,
+        );
+        let ink = Array.from(img.data, (v) => Math.max(0, paper > 127.5 ? paper - v : v - paper));
+        const peak = Math.max(...ink);
+        if (peak > 0) {
+          ink = ink.map((v) => (v * 255) / peak);
+          const noise = quantileOf(
+            border.map((i) => ink[i]!),
+            0.9,
+          );
+          const floor = Math.min(2 * noise, 128);
+          ink = ink.map((v) => (v <= floor ? 0 : ((v - floor) * 255) / (255 - floor)));
+        }
+        const out = toInkOnBlack(img);
+        assert.ok(
+          ink.every((v, i) => Math.abs(v - out.data[i]!) < 1e-2),
+          `expected ${ink.join()}\ngot ${[...out.data].join()}`,
+        );
+      }),
+      { numRuns: 300, seed: 21 },
+    );
+  });
+
   it('crop and padded: pixels copied to their place', () => {
     fc.assert(
       fc.property(sparseImage, fc.nat(5), (img, margin) => {
