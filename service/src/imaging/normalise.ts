@@ -18,15 +18,17 @@ const WORKING_SIZE = 8 * DIGIT_BOX;
 
 function borderValues(img: GreyImage): number[] {
   const { width: w, height: h, data } = img;
+  // Stryker disable next-line ArrayDeclaration: a string among number[] would not type-check
   const values: number[] = [];
   for (let x = 0; x < w; x++) values.push(data[x]!, data[(h - 1) * w + x]!);
   for (let y = 1; y < h - 1; y++) values.push(data[y * w]!, data[y * w + w - 1]!);
   return values;
 }
 
+/** The q-quantile (0 <= q < 1) of a non-empty list. */
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return sorted[Math.floor(q * sorted.length)]!;
 }
 
 /**
@@ -42,9 +44,8 @@ export function toInkOnBlack(img: GreyImage): GreyImage {
   const ink = new Float32Array(img.data.length);
   let peak = 0;
   for (let i = 0; i < ink.length; i++) {
-    const v = invert ? paper - img.data[i]! : img.data[i]! - paper;
-    ink[i] = v > 0 ? v : 0;
-    if (ink[i]! > peak) peak = ink[i]!;
+    ink[i] = Math.max(invert ? paper - img.data[i]! : img.data[i]! - paper, 0);
+    peak = Math.max(peak, ink[i]!);
   }
   if (peak === 0) return greyImage(img.width, img.height, ink);
   const scale = 255 / peak;
@@ -55,7 +56,7 @@ export function toInkOnBlack(img: GreyImage): GreyImage {
   const floor = Math.min(2 * quantile(borderValues(stretched), 0.9), 128);
   // `stretched` wraps `ink` itself: cutting the noise in place changes the image returned.
   const data = stretched.data;
-  for (let i = 0; i < data.length; i++) data[i] = data[i]! <= floor ? 0 : ((data[i]! - floor) * 255) / (255 - floor);
+  for (let i = 0; i < data.length; i++) data[i] = Math.max(((data[i]! - floor) * 255) / (255 - floor), 0);
   return stretched;
 }
 
@@ -75,10 +76,7 @@ export function boundingBox(img: GreyImage): Box | null {
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < img.width; x++) {
       if (img.data[y * img.width + x]! > 0) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
+        [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
       }
     }
   }
@@ -234,26 +232,27 @@ export function normaliseDigit(img: GreyImage): NormalisedDigit {
   // whatever the picture's size or aspect ratio.
   let digit = stretched(fitWithin(crop(ink, box), WORKING_SIZE));
   // A thin pen on a large canvas would shrink to a faint hairline: thicken it so that after the
-  // final scaling it is as wide as MNIST's strokes (the box grows by the same margin).
+  // final scaling it is as wide as MNIST's strokes (the box grows by the same margin). Strokes
+  // already that wide, as in any digit of 20 px or less but one drawn in single dots, need none.
   const scale = DIGIT_BOX / Math.max(digit.width, digit.height);
   const radius = Math.floor((TARGET_STROKE / scale - strokeWidth(digit)) / 2);
-  if (scale < 1 && radius >= 1) digit = dilate(padded(digit, radius), radius);
+  if (radius >= 1) digit = dilate(padded(digit, radius), radius);
   return { digit: placeByCentreOfMass(stretched(fitWithin(digit, DIGIT_BOX, true))), crop: box };
 }
 
 /** Area-resamples so the longer side is `side` (aspect ratio kept); smaller ones grow only if asked. */
 function fitWithin(img: GreyImage, side: number, grow = false): GreyImage {
   const scale = side / Math.max(img.width, img.height);
+  // Stryker disable next-line EqualityOperator: at scale 1 the resample is the identity
   if (scale >= 1 && !grow) return img;
   const width = Math.max(1, Math.round(img.width * scale));
   const height = Math.max(1, Math.round(img.height * scale));
-  return width === img.width && height === img.height ? img : resizeArea(img, width, height);
+  return resizeArea(img, width, height);
 }
 
 /** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink). */
 function stretched(img: GreyImage): GreyImage {
-  let peak = 0;
-  for (const v of img.data) if (v > peak) peak = v;
-  if (peak > 0 && peak < 255) for (let i = 0; i < img.data.length; i++) img.data[i]! *= 255 / peak;
+  const peak = img.data.reduce((max, v) => Math.max(max, v), 0);
+  if (peak > 0) for (let i = 0; i < img.data.length; i++) img.data[i]! *= 255 / peak;
   return img;
 }

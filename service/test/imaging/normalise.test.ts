@@ -90,6 +90,15 @@ describe('MNIST-style normalisation', () => {
     assert.ok(bright >= 20 * 2, `only ${bright} bright pixels: the stroke vanished`);
   });
 
+  it('thickens a pen that needs exactly one more pixel each side as if it had drawn one pixel wider', () => {
+    // 19x158 px: strokes 2 * 19 * 158 / (2 * 177) = 16.96 px wide where MNIST's would be
+    // 2.5 * 158 / 20 = 19.75 px: one pixel each side (radius 1) gives the 21x160 bar below, which
+    // is wide enough already.
+    const pen = normaliseDigit(rectangle(200, 200, { x: 90, y: 20, w: 19, h: 158 })).digit;
+    const wider = normaliseDigit(rectangle(200, 200, { x: 89, y: 19, w: 21, h: 160 })).digit;
+    assert.deepEqual(pen, wider);
+  });
+
   it('computes a running maximum in O(n) that equals the naive window, for any radius', () => {
     const line = Float32Array.from({ length: 57 }, (_, i) => (i * 7919) % 101);
     for (const r of [1, 2, 5, 13, 56, 200]) {
