@@ -7,6 +7,10 @@
  * A name built at run time matches its call by shape: a template's `${...}` and a name that is not
  * written out (a variable) match any text. A name that matches no call, or more than one, has no
  * position, and StrykerJS then takes the test to span its whole file.
+ *
+ * Positions are read from the sandbox's copy, so stryker.config.json sets `disableTypeChecks`
+ * off: the `// @ts-nocheck` line StrykerJS would add (useless here: tsx checks no types) shifts a
+ * file's lines by one or two, and StrykerJS corrects by one.
  */
 import ts from 'typescript';
 

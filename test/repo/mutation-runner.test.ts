@@ -73,6 +73,7 @@ describe('the node:test mutation runner', () => {
         testRunner: 'node-test',
         testRunnerNodeArgs: ['--import', 'tsx'],
         coverageAnalysis: 'perTest',
+        disableTypeChecks: false,
         mutate: ['src/**/*.ts'],
         nodeTest: { testFiles: ['test/*.test.ts'] },
         reporters: ['json'],
