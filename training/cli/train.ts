@@ -1,7 +1,7 @@
 /**
- * `npm run train [-- --out DIR --epochs N --clean-epochs N --seed N --batch-size N --learning-rate X
- *                   --limit N --no-augment --init DIR --backend NAME]`
- * Trains the CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
+ * `npm run train [-- --architecture NAME --out DIR --epochs N --clean-epochs N --seed N --batch-size N
+ *                   --learning-rate X --limit N --no-augment --init DIR --backend NAME]`
+ * Trains a CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
  * images and writes model.json, weights.bin and the model card metadata.json to DIR.
  */
 import { fail, parseCli } from '../../devkit/cli.ts';
@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_DIR, readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
-import { ARCHITECTURE_NAME, buildModel } from '../architecture.ts';
+import { ARCHITECTURES, DEFAULT_ARCHITECTURE, buildModel, type ArchitectureName } from '../architecture.ts';
 import { evaluate, measureInferenceCost } from '../evaluate.ts';
 import { foldBatchNorm } from '../fold-batch-norm.ts';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
@@ -20,9 +20,13 @@ import { DEFAULT_RECIPE, train, type BatchProgress, type Recipe } from '../train
 
 const USAGE = `Usage: npm run train [-- options]
 
-Trains the CNN on the 60,000 MNIST training images, evaluates it on the 10,000 test images and
+Trains a CNN on the 60,000 MNIST training images, evaluates it on the 10,000 test images and
 writes model.json, weights.bin and metadata.json to --out.
 
+  --architecture NAME  what to train (default ${DEFAULT_ARCHITECTURE}):
+${Object.entries(ARCHITECTURES)
+  .map(([name, { summary }]) => `                         ${name}: ${summary}`)
+  .join('\n')}
   --out DIR            where to write the model (default: the default model's directory)
   --epochs N           epochs in all (default ${DEFAULT_RECIPE.epochs})
   --clean-epochs N     last epochs without augmentation (default ${DEFAULT_RECIPE.cleanEpochs})
@@ -31,12 +35,13 @@ writes model.json, weights.bin and metadata.json to --out.
   --seed N             seeds weights, dropout, shuffles and augmentation (default ${DEFAULT_RECIPE.seed})
   --limit N            train on the first N images only (a quick run)
   --no-augment         no random affine warps
-  --init DIR           fine-tune the model in DIR instead of starting afresh
+  --init DIR           fine-tune the model in DIR (its architecture) instead of starting afresh
   --backend NAME       tfjs backend (tensorflow, wasm, cpu; default: the best that loads)
   --help               this text
 `;
 
 const args = parseCli(USAGE, {
+  architecture: { type: 'string', default: DEFAULT_ARCHITECTURE },
   out: { type: 'string', default: DEFAULT_MODEL_DIR },
   epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
   'batch-size': { type: 'string', default: String(DEFAULT_RECIPE.batchSize) },
@@ -72,13 +77,17 @@ if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cl
   fail(USAGE, `--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
 }
 const outDir = resolve(args.out);
+if (!Object.hasOwn(ARCHITECTURES, args.architecture)) {
+  fail(USAGE, `--architecture must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got "${args.architecture}"`);
+}
+const architecture = args.architecture as ArchitectureName;
 
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
 const testSet = loadMnist('test');
 // --init continues from a saved model (fine-tuning); otherwise fresh seeded weights. The card
 // keeps the starting model's own recipe and training, so the lineage stays reproducible.
-const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed);
+const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed, architecture);
 const initCard = args.init ? await readModelCard(resolve(args.init)) : null;
 console.log(
   `backend ${backend}; ${model.countParams()} parameters; training on ${recipe.limit ?? trainSet.count} images`,
@@ -112,7 +121,7 @@ await served.save(modelSaver(outDir));
 const weights = await readFile(join(outDir, 'weights.bin'));
 const weightsSha = createHash('sha256').update(weights).digest('hex');
 const card = {
-  name: ARCHITECTURE_NAME,
+  name: initCard?.name ?? architecture,
   version: `${new Date().toISOString().slice(0, 10)}-${weightsSha.slice(0, 8)}`,
   framework: `tfjs ${tf.version.tfjs} layers model`,
   input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black background' },
