@@ -93,12 +93,13 @@ export class Batcher {
       this.timer = undefined;
       // Run after the current I/O callbacks, so requests already read join this batch.
       this.immediate = setImmediate(() => this.flush());
-      // Stryker disable next-line ConditionalExpression: speed only; another timer would fire at the same deadline (the oldest input's)
-    } else if (!this.timer) {
-      const oldest = this.queue[0]!.enqueued;
-      const wait = Math.max(0, oldest + this.options.maxDelayMs - performance.now());
-      this.timer = setTimeout(() => this.flush(), wait);
+      return;
     }
+    // Stryker disable next-line ConditionalExpression: speed only; another timer would fire at the same deadline (the oldest input's)
+    if (this.timer) return;
+    const oldest = this.queue[0]!.enqueued;
+    const wait = Math.max(0, oldest + this.options.maxDelayMs - performance.now());
+    this.timer = setTimeout(() => this.flush(), wait);
   }
 
   /** Runs from the immediate (the timer is already cleared) or from the timer itself. */

@@ -120,14 +120,15 @@ export function requestContext(options: {
         bytes_out: io.sent,
         ...(error ? { error_code: error.code } : {}),
       };
+      // At hundreds of requests a second the access log is mostly the same line: keep a sample
+      // (a sample of 1 keeps every line: Math.random() is always below 1).
+      // Stryker disable next-line EqualityOperator: Math.random() is 0 with a chance of one in 2^53
+      const sampled = Math.random() < accessLogSample;
       if (error && error.status >= 500) logger.error({ ...log, err: cause }, error.message);
       else if (error) logger.info(log, error.message);
       // Health probes arrive every few seconds from Docker and load balancers: keep them out of info.
       else if (PROBES.has(route)) logger.debug(log, 'probe');
-      // At hundreds of requests a second the access log is mostly the same line: keep a sample
-      // (a sample of 1 keeps every line: Math.random() is always below 1).
-      // Stryker disable next-line EqualityOperator: Math.random() is 0 with a chance of one in 2^53
-      else if (Math.random() < accessLogSample) logger.info(log, 'request');
+      else if (sampled) logger.info(log, 'request');
       telemetry.requestFinished({
         method: ctx.method,
         route,

@@ -55,8 +55,7 @@ export function ownCgroupPath(procSelfCgroup: string, controller: string | null)
 function readOptional(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
-    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
-  } catch {
+  } catch /* Stryker disable next-line BlockStatement: an empty catch returns undefined as well */ {
     return undefined;
   }
 }
