@@ -226,6 +226,13 @@ describe('each normalisation step against a naive reference', () => {
       }),
       { numRuns: 300, seed: 21 },
     );
+    // A picture of one level has no ink: all zeros, not 0/0.
+    for (const level of [0, 90, 255]) {
+      assert.ok(
+        toInkOnBlack(greyImage(5, 3, new Float32Array(15).fill(level))).data.every((v) => v === 0),
+        `${level}`,
+      );
+    }
   });
 
   it('crop and padded: pixels copied to their place', () => {
@@ -338,6 +345,27 @@ describe('each normalisation step against a naive reference', () => {
         assert.ok(Math.abs(strokeWidth(rectangle(w, h, { x: 0, y: 0, w, h })) - (2 * w * h) / (2 * w + 2 * h)) < 1e-9);
       }),
       { numRuns: 100, seed: 7 },
+    );
+    // Any shape: each inked pixel counts its sides that face paper or the picture's edge.
+    const inked = (img: GreyImage, x: number, y: number) => at(img, x, y) > 127.5;
+    fc.assert(
+      fc.property(sparseImage, (img) => {
+        let [area, perimeter] = [0, 0];
+        for (let y = 0; y < img.height; y++) {
+          for (let x = 0; x < img.width; x++) {
+            if (!inked(img, x, y)) continue;
+            area++;
+            perimeter += [
+              [x - 1, y],
+              [x + 1, y],
+              [x, y - 1],
+              [x, y + 1],
+            ].filter(([nx, ny]) => !inked(img, nx!, ny!)).length;
+          }
+        }
+        assert.equal(strokeWidth(img), perimeter === 0 ? 0 : (2 * area) / perimeter);
+      }),
+      { numRuns: 200, seed: 8 },
     );
   });
 
