@@ -13,6 +13,7 @@ const ENTRY_POINTS: Record<string, string[]> = {
   'npm run train': ['npm', 'run', '-s', 'train', '--'],
   'npm run eval': ['npm', 'run', '-s', 'eval', '--'],
   'npm run fixtures': ['npm', 'run', '-s', 'fixtures', '--'],
+  'npm run candidates': ['npm', 'run', '-s', 'candidates', '--'],
   'npm run bench': ['npm', 'run', '-s', 'bench', '--'],
   'npm run bench:healthchecks': ['npm', 'run', '-s', 'bench:healthchecks', '--'],
 };

@@ -70,17 +70,12 @@ export interface Box {
 
 /** The smallest box holding every non-zero pixel; null for an empty (all-background) image. */
 export function boundingBox(img: GreyImage): Box | null {
-  let x0 = img.width;
-  let y0 = img.height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      if (img.data[y * img.width + x]! > 0) {
-        [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
-      }
-    }
-  }
+  let [x0, y0, x1, y1] = [img.width, img.height, -1, -1];
+  img.data.forEach((v, i) => {
+    if (v <= 0) return;
+    const [x, y] = [i % img.width, Math.floor(i / img.width)];
+    [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+  });
   return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
