@@ -57,16 +57,23 @@ export function measureInferenceCost(model: tf.LayersModel, data: MnistSplit, ro
       n,
       ...MNIST_INPUT_SHAPE,
     ]);
-  const time = (n: number, reps: number) => {
-    const inputs = Array.from({ length: reps }, (_, r) => batch((r * n) % (data.count - n), n));
-    tf.tidy(() => (model.predict(inputs[0]!) as tf.Tensor).dataSync());
-    const t0 = performance.now();
-    for (const x of inputs) tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
-    const ms = performance.now() - t0;
-    tf.dispose(inputs);
-    return ms / (reps * n);
-  };
+  const time = (n: number, reps: number) =>
+    msPerImage(
+      model,
+      Array.from({ length: reps }, (_, r) => batch((r * n) % (data.count - n), n)),
+    );
   const msPerImageBatch1 = time(1, rounds);
   const msPerImageBatch32 = time(32, Math.max(10, Math.floor(rounds / 10)));
   return { msPerImageBatch1, imagesPerSecondBatch32: 1000 / msPerImageBatch32 };
+}
+
+/** Inference time per image over `batches` (then disposed), after a warm-up run of the first. */
+export function msPerImage(model: tf.LayersModel, batches: tf.Tensor[]): number {
+  tf.tidy(() => (model.predict(batches[0]!) as tf.Tensor).dataSync());
+  const started = performance.now();
+  for (const x of batches) tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+  const ms = performance.now() - started;
+  const images = batches.reduce((n, x) => n + x.shape[0]!, 0);
+  tf.dispose(batches);
+  return ms / images;
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { MNIST_CLASSES, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
 import { buildModel } from '../architecture.ts';
+import { msPerImage } from '../evaluate.ts';
 import { flopsPerImage } from '../model-stats.ts';
 import { setupBackend } from '../setup-backend.ts';
 
@@ -58,16 +59,12 @@ const CANDIDATES: Record<string, () => tf.LayersModel> = {
   'strided c5 32 c3 64 d64': () => net([conv(32, 5, 2), conv(64, 3, 2)], 64),
 };
 
-/** ms per image over `reps` batches of `n` random images, after one warm-up batch. */
-function msPerImage(model: tf.LayersModel, n: number, reps: number): number {
-  const inputs = Array.from({ length: reps }, () => tf.randomUniform([n, ...MNIST_INPUT_SHAPE]));
-  tf.tidy(() => (model.predict(inputs[0]!) as tf.Tensor).dataSync());
-  const started = performance.now();
-  for (const x of inputs) tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
-  const ms = performance.now() - started;
-  tf.dispose(inputs);
-  return ms / (reps * n);
-}
+/** ms per image over `reps` batches of `n` random images. */
+const timed = (model: tf.LayersModel, n: number, reps: number) =>
+  msPerImage(
+    model,
+    Array.from({ length: reps }, () => tf.randomUniform([n, ...MNIST_INPUT_SHAPE])),
+  );
 
 await setupBackend('wasm');
 const models = Object.entries(CANDIDATES).map(([name, build]) => ({
@@ -78,8 +75,8 @@ const models = Object.entries(CANDIDATES).map(([name, build]) => ({
 }));
 for (let round = 0; round < rounds; round++) {
   for (const m of models) {
-    m.b1.push(msPerImage(m.model, 1, 200));
-    m.b32.push(msPerImage(m.model, 32, 30));
+    m.b1.push(timed(m.model, 1, 200));
+    m.b32.push(timed(m.model, 32, 30));
   }
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
