@@ -117,19 +117,24 @@ export function strokeWidth(img: GreyImage): number {
   return perimeter === 0 ? 0 : (2 * area) / perimeter;
 }
 
+/** Row `y` of an image, shared with it. */
+function row(img: GreyImage, y: number): Float32Array {
+  return img.data.subarray(y * img.width, (y + 1) * img.width);
+}
+
 /** The image inside a zero border of `margin` pixels. */
 export function padded(img: GreyImage, margin: number): GreyImage {
   const out = greyImage(img.width + 2 * margin, img.height + 2 * margin);
-  for (let y = 0; y < img.height; y++) {
-    out.data.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + margin) * out.width + margin);
-  }
+  // Stryker disable next-line EqualityOperator: the row past the last is empty and writes nothing
+  for (let y = 0; y < img.height; y++) out.data.set(row(img, y), (y + margin) * out.width + margin);
   return out;
 }
 
 /**
  * Maximum over a sliding window of 2r+1 values (outside counts as 0), in O(n) whatever r is
  * (van Herk / Gil-Werman): a picture with an extreme aspect ratio asks for a huge radius, and a
- * naive window would cost n * r.
+ * naive window would cost n * r. The padded line is cut into blocks of 2r+1; each window spans
+ * the end of one block (a suffix maximum) and the start of the next (a prefix maximum).
  */
 export function runningMax(line: Float32Array, r: number): Float32Array {
   const n = line.length;
@@ -137,28 +142,42 @@ export function runningMax(line: Float32Array, r: number): Float32Array {
   const m = n + 2 * r;
   const at = (j: number) => (j >= r && j < r + n ? line[j - r]! : 0);
   const prefix = new Float32Array(m);
-  const suffix = new Float32Array(m);
+  // Stryker disable next-line EqualityOperator: prefix[m] is past the end: not written, not read
   for (let j = 0; j < m; j++) prefix[j] = j % k === 0 ? at(j) : Math.max(prefix[j - 1]!, at(j));
-  for (let j = m - 1; j >= 0; j--) suffix[j] = j % k === k - 1 || j === m - 1 ? at(j) : Math.max(suffix[j + 1]!, at(j));
+  // suffix[m] = 0 ends the last block. That block may be partial, and then no window reads it;
+  // nor is suffix[0] needed: the first window is the first block, prefix[2r] holds its maximum.
+  const suffix = new Float32Array(m + 1);
+  // Stryker disable next-line ArithmeticOperator,EqualityOperator: neither the last partial block nor suffix[0] is read
+  for (let j = m - 1; j >= 0; j--) {
+    suffix[j] = j % k === k - 1 ? at(j) : Math.max(suffix[j + 1]!, at(j));
+  }
   const out = new Float32Array(n);
+  // Stryker disable next-line EqualityOperator: out[n] is past the end
   for (let i = 0; i < n; i++) out[i] = Math.max(suffix[i]!, prefix[i + 2 * r]!);
   return out;
 }
 
-/** Grey dilation with a (2r+1)-pixel square: a running maximum along rows, then columns. */
+/** Grey dilation with a (2r+1)-pixel square: a running maximum along rows, then along columns. */
 export function dilate(img: GreyImage, radius: number): GreyImage {
   if (radius < 1) return img;
-  const { width: w, height: h } = img;
-  const rows = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) rows.set(runningMax(img.data.subarray(y * w, (y + 1) * w), radius), y * w);
+  return transposed(dilatedRows(transposed(dilatedRows(img, radius)), radius));
+}
+
+function dilatedRows(img: GreyImage, radius: number): GreyImage {
+  const out = greyImage(img.width, img.height);
+  // Stryker disable next-line EqualityOperator: the row past the last is empty and writes nothing
+  for (let y = 0; y < img.height; y++) out.data.set(runningMax(row(img, y), radius), y * img.width);
+  return out;
+}
+
+function transposed(img: GreyImage): GreyImage {
+  const { width: w, height: h, data } = img;
   const out = new Float32Array(w * h);
-  const column = new Float32Array(h);
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) column[y] = rows[y * w + x]!;
-    const max = runningMax(column, radius);
-    for (let y = 0; y < h; y++) out[y * w + x] = max[y]!;
+  for (let y = 0; y < h; y++) {
+    // Stryker disable next-line EqualityOperator: one past the row reads the next and writes past the end
+    for (let x = 0; x < w; x++) out[x * h + y] = data[y * w + x]!;
   }
-  return greyImage(w, h, out);
+  return greyImage(h, w, out);
 }
 
 /**
@@ -256,9 +275,12 @@ function fitWithin(img: GreyImage, side: number, grow = false): GreyImage {
   return resizeArea(img, width, height);
 }
 
-/** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink). */
+/** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink); `img` has ink. */
 function stretched(img: GreyImage): GreyImage {
   const peak = img.data.reduce((max, v) => Math.max(max, v), 0);
-  if (peak > 0) for (let i = 0; i < img.data.length; i++) img.data[i]! *= 255 / peak;
-  return img;
+  return greyImage(
+    img.width,
+    img.height,
+    img.data.map((v) => (v * 255) / peak),
+  );
 }
