@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { MNIST_CLASSES, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
 import { buildModel } from '../architecture.ts';
-import { msPerImage } from '../evaluate.ts';
+import { median, msPerImage } from '../evaluate.ts';
 import { flopsPerImage } from '../model-stats.ts';
 import { setupBackend } from '../setup-backend.ts';
 
@@ -79,7 +79,6 @@ for (let round = 0; round < rounds; round++) {
     m.b32.push(timed(m.model, 32, 30));
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const shipped = median(models[0]!.b32);
 const rows = models.map(({ name, model, b1, b32 }) => ({
   name,

@@ -7,7 +7,7 @@
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { resolve } from 'node:path';
 import { DEFAULT_MODEL_DIR, MNIST_PIXELS, readModelCard, loadModel } from '../../service/src/index.ts';
-import { evaluate, evaluateInputs, measureInferenceCost, type InferenceCost } from '../evaluate.ts';
+import { evaluate, evaluateInputs, measureInferenceCost, median, type InferenceCost } from '../evaluate.ts';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
 import { setupBackend } from '../setup-backend.ts';
 import { ROBUSTNESS_TARGETS, ROBUSTNESS_VARIANTS, robustnessInputs } from '../robustness.ts';
@@ -44,11 +44,10 @@ const models = await Promise.all(
   args.model.map(async (dir) => {
     const path = resolve(dir);
     const card = await readModelCard(path).catch(() => null);
-    return { path, name: card ? `${card.name}@${card.version}` : path, model: await loadModel(path) };
+    return { name: card ? `${card.name}@${card.version}` : path, model: await loadModel(path) };
   }),
 );
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const costs: InferenceCost[][] = models.map(() => []);
 for (let round = 0; round < COST_ROUNDS; round++) {
   models.forEach(({ model }, m) => costs[m]!.push(measureInferenceCost(model, test)));
