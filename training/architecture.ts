@@ -5,11 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MNIST_CLASSES, MNIST_INPUT_SHAPE } from '../service/src/index.ts';
+import { DEFAULT_AUGMENT } from './augment.ts';
+import { DEFAULT_REDRAW } from './redraw.ts';
+import type { Recipe } from './trainer.ts';
 
 export interface Architecture {
   /** One line for the usage text and docs/model.md. */
   summary: string;
   build(seed: number): tf.LayersModel;
+  /** How it trains best, where that differs from the default recipe. */
+  recipe?: Partial<Recipe>;
 }
 
 /** Seeded initializers, one seed after another. */
@@ -21,6 +26,55 @@ function seeds(seed: number) {
     next: () => next++,
   };
 }
+
+/** A valid convolution of `filters` `size`x`size` kernels. */
+const conv = (filters: number, size: number) => ({ filters, size });
+type Block = ReturnType<typeof conv> | 'pool';
+
+/**
+ * Convolutions and a hidden dense layer, each followed by batch normalisation and then its ReLU
+ * (the order `foldBatchNorm` folds into one fused layer for serving), and the softmax.
+ */
+function normalisedNet(seed: number, name: string, blocks: Block[], hidden: number): tf.LayersModel {
+  const s = seeds(seed);
+  const normalised = (layer: tf.layers.Layer) => [
+    layer,
+    tf.layers.batchNormalization(),
+    tf.layers.activation({ activation: 'relu' }),
+  ];
+  return tf.sequential({
+    name,
+    layers: [
+      tf.layers.inputLayer({ inputShape: [...MNIST_INPUT_SHAPE] }),
+      ...blocks.flatMap((b) =>
+        b === 'pool'
+          ? [tf.layers.maxPooling2d({ poolSize: 2 })]
+          : normalised(
+              tf.layers.conv2d({
+                filters: b.filters,
+                kernelSize: b.size,
+                useBias: false,
+                kernelInitializer: s.heNormal(),
+              }),
+            ),
+      ),
+      tf.layers.flatten(),
+      ...normalised(tf.layers.dense({ units: hidden, useBias: false, kernelInitializer: s.heNormal() })),
+      tf.layers.dropout({ rate: 0.25, seed: s.next() }),
+      tf.layers.dense({ units: MNIST_CLASSES, activation: 'softmax', kernelInitializer: s.glorotUniform() }),
+    ],
+  });
+}
+
+/** Warped and redrawn (pen, blur, resolution) through the service's normalisation, one clean epoch. */
+const REDRAWN_RECIPE: Partial<Recipe> = {
+  epochs: 20,
+  learningRate: 2e-3,
+  learningRateDecay: 0.82,
+  augment: DEFAULT_AUGMENT,
+  redraw: DEFAULT_REDRAW,
+  cleanEpochs: 1,
+};
 
 export const ARCHITECTURES = {
   'mnist-cnn': {
@@ -50,6 +104,17 @@ export const ARCHITECTURES = {
         ],
       });
     },
+  },
+  'lenet-bn': {
+    summary: 'conv16 5x5 - bn - maxpool - conv32 5x5 - bn - maxpool - dense64 - bn - dropout 0.25 - dense10',
+    build: (seed) => normalisedNet(seed, 'lenet-bn', [conv(16, 5), 'pool', conv(32, 5), 'pool'], 64),
+    recipe: REDRAWN_RECIPE,
+  },
+  'deep-bn': {
+    summary:
+      'conv16 5x5 - bn - maxpool - conv32 3x3 - bn - conv32 3x3 - bn - maxpool - dense64 - bn - dropout 0.25 - dense10',
+    build: (seed) => normalisedNet(seed, 'deep-bn', [conv(16, 5), 'pool', conv(32, 3), conv(32, 3), 'pool'], 64),
+    recipe: REDRAWN_RECIPE,
   },
 } satisfies Record<string, Architecture>;
 

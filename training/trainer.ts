@@ -1,23 +1,13 @@
-/** The training loop: seeded shuffles, augmented mini-batches, Adam with a per-epoch decay. */
+/** The training loop: Adam with a per-epoch decay over batches prepared by `batches.ts`. */
 import * as tf from '@tensorflow/tfjs';
-import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS, scaleToUnit } from '../service/src/index.ts';
-import { augmentDigit, DEFAULT_AUGMENT, type AugmentRange } from './augment.ts';
-import type { MnistSplit } from '../devkit/mnist/dataset.ts';
-import { seededRandom, shuffledIndices } from '../devkit/random.ts';
+import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../service/src/index.ts';
+import { DEFAULT_AUGMENT } from './augment.ts';
+import type { BatchChunk, BatchRecipe } from './batches.ts';
 
-export interface Recipe {
-  epochs: number;
-  batchSize: number;
+export interface Recipe extends BatchRecipe {
   learningRate: number;
   /** Learning rate multiplier applied after each epoch. */
   learningRateDecay: number;
-  /** null trains on the images as they are. */
-  augment: AugmentRange | null;
-  /** The last epochs see the images as they are: the model settles on the real distribution. */
-  cleanEpochs: number;
-  seed: number;
-  /** Train on the first `limit` images only (quick checks); null = all. */
-  limit: number | null;
 }
 
 export const DEFAULT_RECIPE: Recipe = {
@@ -26,6 +16,7 @@ export const DEFAULT_RECIPE: Recipe = {
   learningRate: 1e-3,
   learningRateDecay: 0.72,
   augment: DEFAULT_AUGMENT,
+  redraw: null,
   cleanEpochs: 2,
   seed: 42,
   limit: null,
@@ -55,41 +46,39 @@ function setLearningRate(optimizer: tf.Optimizer, value: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = value;
 }
 
-export function train(
+/**
+ * Trains `model` on `chunks` (the recipe's batches, `batchesPerEpoch` to an epoch, made in this
+ * thread or another) and reports each batch.
+ */
+export async function train(
   model: tf.LayersModel,
-  data: MnistSplit,
+  chunks: Iterable<BatchChunk> | AsyncIterable<BatchChunk>,
   recipe: Recipe,
+  batchesPerEpoch: number,
   onProgress: (p: BatchProgress) => void = () => {},
-): TrainingResult {
-  const random = seededRandom(recipe.seed);
-  const count = Math.min(data.count, recipe.limit ?? data.count);
-  const batches = Math.floor(count / recipe.batchSize);
+): Promise<TrainingResult> {
   const optimizer = tf.train.adam(recipe.learningRate);
-  const xsBuffer = new Float32Array(recipe.batchSize * MNIST_PIXELS);
-  const labels = new Int32Array(recipe.batchSize);
   const epochLoss: number[] = [];
   const batchLoss: number[] = [];
   const started = performance.now();
-  let learningRate = recipe.learningRate;
+  const totalSamples = recipe.epochs * batchesPerEpoch * recipe.batchSize;
   let seen = 0;
-  const totalSamples = recipe.epochs * batches * recipe.batchSize;
+  let lossSum = 0;
 
-  for (let epoch = 1; epoch <= recipe.epochs; epoch++) {
+  // A product epoch by epoch, as the recipe says (a power rounds differently in the last bits).
+  const learningRateOf = (epoch: number) =>
+    Array.from({ length: epoch - 1 }).reduce<number>((rate) => rate * recipe.learningRateDecay, recipe.learningRate);
+  for await (const chunk of chunks) {
+    const learningRate = learningRateOf(chunk.epoch);
     setLearningRate(optimizer, learningRate);
-    const order = shuffledIndices(count, random);
-    const augment = epoch <= recipe.epochs - recipe.cleanEpochs ? recipe.augment : null;
-    let lossSum = 0;
-    for (let b = 0; b < batches; b++) {
-      for (let i = 0; i < recipe.batchSize; i++) {
-        const index = order[b * recipe.batchSize + i] as number;
-        const src = data.images.subarray(index * MNIST_PIXELS, (index + 1) * MNIST_PIXELS);
-        if (augment) augmentDigit(src, xsBuffer, i * MNIST_PIXELS, random, augment);
-        else scaleToUnit(src, xsBuffer.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS));
-        labels[i] = data.labels[index] as number;
-      }
+    for (let b = 0; b < chunk.batches; b++) {
+      const samples = (n: number) => recipe.batchSize * n;
       const [loss, accuracy] = tf.tidy(() => {
-        const xs = tf.tensor4d(xsBuffer, [recipe.batchSize, ...MNIST_INPUT_SHAPE]);
-        const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), MNIST_CLASSES);
+        const xs = tf.tensor4d(chunk.inputs.subarray(samples(b) * MNIST_PIXELS, samples(b + 1) * MNIST_PIXELS), [
+          recipe.batchSize,
+          ...MNIST_INPUT_SHAPE,
+        ]);
+        const ys = tf.oneHot(tf.tensor1d(chunk.labels.subarray(samples(b), samples(b + 1)), 'int32'), MNIST_CLASSES);
         let correct: tf.Scalar | undefined;
         const lossTensor = optimizer.minimize(() => {
           const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
@@ -100,25 +89,27 @@ export function train(
         correct!.dispose();
         return values;
       }) as [number, number];
-      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${epoch}, batch ${b + 1}`);
+      const batch = chunk.first + b + 1;
+      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${chunk.epoch}, batch ${batch}`);
       lossSum += loss;
       batchLoss.push(loss);
       seen += recipe.batchSize;
-      const elapsed = (performance.now() - started) / 1000;
-      const samplesPerSecond = seen / elapsed;
+      const samplesPerSecond = seen / ((performance.now() - started) / 1000);
       onProgress({
-        epoch,
-        batch: b + 1,
-        batches,
+        epoch: chunk.epoch,
+        batch,
+        batches: batchesPerEpoch,
         loss,
         accuracy,
         samplesPerSecond,
         secondsLeft: (totalSamples - seen) / samplesPerSecond,
         learningRate,
       });
+      if (batch === batchesPerEpoch) {
+        epochLoss.push(lossSum / batchesPerEpoch);
+        lossSum = 0;
+      }
     }
-    epochLoss.push(lossSum / batches);
-    learningRate *= recipe.learningRateDecay;
   }
   optimizer.dispose();
   const seconds = (performance.now() - started) / 1000;

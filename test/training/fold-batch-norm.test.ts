@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { ARCHITECTURES, buildModel, type ArchitectureName } from '../../training/architecture.ts';
 import { foldBatchNorm } from '../../training/fold-batch-norm.ts';
 
 /** Moving statistics, scale and shift far from their initial 0 and 1, so that folding them shows. */
@@ -15,6 +16,18 @@ function randomiseNormalisation(model: tf.LayersModel): void {
       tf.randomUniform(shape, 0.2, 3, 'float32', 4),
     ]);
   }
+}
+
+/** The two models' softmax outputs agree to 1e-5 on `x`, and they are not all alike. */
+function assertSameOutputs(model: tf.LayersModel, folded: tf.LayersModel, x: tf.Tensor): void {
+  const expected = (model.predict(x) as tf.Tensor).arraySync() as number[][];
+  const actual = (folded.predict(x) as tf.Tensor).arraySync() as number[][];
+  const worst = Math.max(...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - actual[i]![j]!))));
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  assert.ok(
+    expected.flat().some((v) => v > 0.2),
+    'outputs that differ between the digits',
+  );
 }
 
 describe('folding batch normalisation', () => {
@@ -48,15 +61,17 @@ describe('folding batch normalisation', () => {
       folded.layers.map((l) => (l.getConfig().activation as string | undefined) ?? '-'),
       ['relu', '-', 'linear', '-', 'relu', 'softmax'],
     );
-    const x = tf.randomNormal([5, 12, 12, 1], 0, 1, 'float32', 7);
-    const expected = (model.predict(x) as tf.Tensor).arraySync() as number[][];
-    const actual = (folded.predict(x) as tf.Tensor).arraySync() as number[][];
-    const worst = Math.max(...expected.flatMap((row, i) => row.map((v, j) => Math.abs(v - actual[i]![j]!))));
-    assert.ok(worst < 1e-5, `largest difference ${worst}`);
-    assert.ok(
-      expected.flat().some((v) => v > 0.2),
-      'outputs that differ between the digits',
-    );
+    assertSameOutputs(model, folded, tf.randomNormal([5, 12, 12, 1], 0, 1, 'float32', 7));
+  });
+
+  it('serves every named architecture without normalisation layers, with the same outputs', async () => {
+    for (const name of Object.keys(ARCHITECTURES) as ArchitectureName[]) {
+      const model = buildModel(1, name);
+      randomiseNormalisation(model);
+      const folded = await foldBatchNorm(model);
+      assert.ok(!folded.layers.some((l) => l.getClassName() === 'BatchNormalization'), name);
+      assertSameOutputs(model, folded, tf.randomUniform([5, 28, 28, 1], 0, 1, 'float32', 8));
+    }
   });
 
   it('leaves a model without normalisation as it is', async () => {

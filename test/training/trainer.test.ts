@@ -6,6 +6,7 @@ import { loadMnist, imageAt } from '../../devkit/mnist/dataset.ts';
 import { seededRandom } from '../../devkit/random.ts';
 import { setupBackend } from '../../training/setup-backend.ts';
 import { DEFAULT_RECIPE, train } from '../../training/trainer.ts';
+import { batchesPerEpoch, preparedBatches } from '../../training/batches.ts';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -13,14 +14,9 @@ describe('training', () => {
   it('lowers the loss within a few dozen batches on the wasm backend', async () => {
     assert.equal(await setupBackend('wasm'), 'wasm');
     const model = buildModel(7);
-    const result = train(model, loadMnist('train'), {
-      ...DEFAULT_RECIPE,
-      epochs: 1,
-      batchSize: 64,
-      limit: 64 * 30,
-      augment: null,
-      seed: 7,
-    });
+    const data = loadMnist('train');
+    const recipe = { ...DEFAULT_RECIPE, epochs: 1, batchSize: 64, limit: 64 * 30, augment: null, seed: 7 };
+    const result = await train(model, preparedBatches(data, recipe), recipe, batchesPerEpoch(data, recipe));
     assert.equal(result.batchLoss.length, 30);
     const first = mean(result.batchLoss.slice(0, 5));
     const last = mean(result.batchLoss.slice(-5));

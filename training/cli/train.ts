@@ -10,13 +10,20 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_DIR, readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
-import { ARCHITECTURES, DEFAULT_ARCHITECTURE, buildModel, type ArchitectureName } from '../architecture.ts';
+import {
+  ARCHITECTURES,
+  DEFAULT_ARCHITECTURE,
+  buildModel,
+  type Architecture,
+  type ArchitectureName,
+} from '../architecture.ts';
 import { evaluate, measureInferenceCost } from '../evaluate.ts';
 import { foldBatchNorm } from '../fold-batch-norm.ts';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
 import { flopsPerImage, summarizeLayers } from '../model-stats.ts';
 import { setupBackend } from '../setup-backend.ts';
 import { DEFAULT_RECIPE, train, type BatchProgress, type Recipe } from '../trainer.ts';
+import { batchesInWorker, batchesPerEpoch, preparedBatches } from '../batches.ts';
 
 const USAGE = `Usage: npm run train [-- options]
 
@@ -28,30 +35,34 @@ ${Object.entries(ARCHITECTURES)
   .map(([name, { summary }]) => `                         ${name}: ${summary}`)
   .join('\n')}
   --out DIR            where to write the model (default: the default model's directory)
-  --epochs N           epochs in all (default ${DEFAULT_RECIPE.epochs})
-  --clean-epochs N     last epochs without augmentation (default ${DEFAULT_RECIPE.cleanEpochs})
-  --batch-size N       (default ${DEFAULT_RECIPE.batchSize})
-  --learning-rate X    initial Adam learning rate (default ${DEFAULT_RECIPE.learningRate})
-  --seed N             seeds weights, dropout, shuffles and augmentation (default ${DEFAULT_RECIPE.seed})
+The recipe is the architecture's own (docs/model.md); these options change one part of it:
+  --epochs N           epochs in all
+  --clean-epochs N     last epochs without augmentation
+  --batch-size N
+  --learning-rate X    initial Adam learning rate
+  --seed N             seeds weights, dropout, shuffles and augmentation
   --limit N            train on the first N images only (a quick run)
-  --no-augment         no random affine warps
+  --no-augment         no random affine warps, no redrawing
   --init DIR           fine-tune the model in DIR (its architecture) instead of starting afresh
   --backend NAME       tfjs backend (tensorflow, wasm, cpu; default: the best that loads)
+  --same-thread        prepare the batches in the training thread (default: a worker thread,
+                       on the other core)
   --help               this text
 `;
 
 const args = parseCli(USAGE, {
   architecture: { type: 'string', default: DEFAULT_ARCHITECTURE },
   out: { type: 'string', default: DEFAULT_MODEL_DIR },
-  epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
-  'batch-size': { type: 'string', default: String(DEFAULT_RECIPE.batchSize) },
-  seed: { type: 'string', default: String(DEFAULT_RECIPE.seed) },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  seed: { type: 'string' },
   limit: { type: 'string' },
   'no-augment': { type: 'boolean', default: false },
-  'clean-epochs': { type: 'string', default: String(DEFAULT_RECIPE.cleanEpochs) },
+  'clean-epochs': { type: 'string' },
   init: { type: 'string' },
-  'learning-rate': { type: 'string', default: String(DEFAULT_RECIPE.learningRate) },
+  'learning-rate': { type: 'string' },
   backend: { type: 'string' },
+  'same-thread': { type: 'boolean', default: false },
 });
 
 function positiveInt(name: string, value: string | undefined): number {
@@ -60,15 +71,23 @@ function positiveInt(name: string, value: string | undefined): number {
   return n;
 }
 
+if (!Object.hasOwn(ARCHITECTURES, args.architecture)) {
+  fail(USAGE, `--architecture must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got "${args.architecture}"`);
+}
+const architecture = args.architecture as ArchitectureName;
+const base: Recipe = { ...DEFAULT_RECIPE, ...(ARCHITECTURES[architecture] as Architecture).recipe };
+const whole = (name: string, value: string | undefined, fallback: number) =>
+  value === undefined ? fallback : positiveInt(name, value);
+const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 const recipe: Recipe = {
-  ...DEFAULT_RECIPE,
-  epochs: positiveInt('epochs', args.epochs),
-  batchSize: positiveInt('batch-size', args['batch-size']),
-  seed: positiveInt('seed', args.seed),
-  limit: args.limit === undefined ? null : positiveInt('limit', args.limit),
-  augment: args['no-augment'] ? null : DEFAULT_RECIPE.augment,
-  cleanEpochs: Number(args['clean-epochs']),
-  learningRate: Number(args['learning-rate']),
+  ...base,
+  epochs: whole('epochs', args.epochs, base.epochs),
+  batchSize: whole('batch-size', args['batch-size'], base.batchSize),
+  seed: whole('seed', args.seed, base.seed),
+  limit: args.limit === undefined ? base.limit : positiveInt('limit', args.limit),
+  cleanEpochs: number(args['clean-epochs'], base.cleanEpochs),
+  learningRate: number(args['learning-rate'], base.learningRate),
+  ...(args['no-augment'] ? { augment: null, redraw: null } : {}),
 };
 if (!(recipe.learningRate > 0 && recipe.learningRate < 1)) {
   fail(USAGE, `--learning-rate must be a number between 0 and 1, got "${args['learning-rate']}"`);
@@ -77,10 +96,6 @@ if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cl
   fail(USAGE, `--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
 }
 const outDir = resolve(args.out);
-if (!Object.hasOwn(ARCHITECTURES, args.architecture)) {
-  fail(USAGE, `--architecture must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got "${args.architecture}"`);
-}
-const architecture = args.architecture as ArchitectureName;
 
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
@@ -108,7 +123,8 @@ function report(p: BatchProgress): void {
   );
 }
 
-const result = train(model, trainSet, recipe, report);
+const chunks = args['same-thread'] ? preparedBatches(trainSet, recipe) : batchesInWorker('train', recipe);
+const result = await train(model, chunks, recipe, batchesPerEpoch(trainSet, recipe), report);
 console.log(`trained in ${minutes(result.seconds)} (${result.samplesPerSecond.toFixed(0)} samples/s)`);
 
 // What is saved, evaluated and described is the serving copy: batch normalisation folded away.
@@ -143,7 +159,6 @@ const card = {
       : null,
     optimizer: 'adam',
     loss: 'categorical cross-entropy',
-    dropout: 0.3,
     learning_rate_schedule: `lr = ${recipe.learningRate} * ${recipe.learningRateDecay}^(epoch-1)`,
   },
   training: {
