@@ -91,6 +91,7 @@ export async function runLoad(
     let status: number | string;
     let answer: number | undefined;
     let replica: string | undefined;
+    let model: string | undefined;
     try {
       const res = await pools[target]!.request({
         path: '/predict',
@@ -100,12 +101,16 @@ export async function runLoad(
       });
       status = res.statusCode;
       const text = await res.body.text();
-      if (status === 200) ({ digit: answer, replica } = JSON.parse(text) as { digit: number; replica?: string });
+      if (status === 200) {
+        const body = JSON.parse(text) as { digit: number; replica?: string; model?: string; model_version?: string };
+        ({ digit: answer, replica } = body);
+        if (body.model !== undefined) model = `${body.model}@${body.model_version}`;
+      }
     } catch (err) {
       status = (err as { code?: string }).code ?? 'network_error';
     }
     const ms = performance.now() - t0;
-    const record = { good: !bad, status, ms, correct: digit !== undefined && answer === digit.label, replica };
+    const record = { good: !bad, status, ms, correct: digit !== undefined && answer === digit.label, replica, model };
     tallies[target]!.add(record);
     window.add(record);
   }

@@ -7,12 +7,16 @@ export interface RequestRecord {
   correct: boolean;
   /** The `replica` named by a 200 answer: behind a load balancer, who served it. */
   replica?: string;
+  /** The model (`name@version`) a 200 answer names: replicas may serve different ones. */
+  model?: string;
 }
 
 export class TargetTally {
   readonly latencies: number[] = [];
   readonly statuses = new Map<string, number>();
   readonly replicas = new Map<string, number>();
+  /** Good requests answered 200 by each model, and how many of them correctly. */
+  readonly models = new Map<string, { answered: number; correct: number }>();
   good = 0;
   goodFailed = 0;
   ok = 0;
@@ -30,6 +34,10 @@ export class TargetTally {
       this.good++;
       if (r.status !== 200) this.goodFailed++;
       if (r.correct) this.correct++;
+      if (r.model !== undefined && r.status === 200) {
+        const m = this.models.get(r.model) ?? { answered: 0, correct: 0 };
+        this.models.set(r.model, { answered: m.answered + 1, correct: m.correct + Number(r.correct) });
+      }
     }
   }
 }
@@ -45,6 +53,8 @@ export interface TargetSummary {
   good_error_rate: number;
   /** Correct digits among the good requests that were answered 200. */
   accuracy: number | null;
+  /** The same per model that answered (`name@version`): a canary against the current model. */
+  by_model: Record<string, { answered: number; accuracy: number }>;
   throughput_per_s: number;
   latency_ms: { p50: number; p95: number; p99: number; max: number };
 }
@@ -81,6 +91,7 @@ function summarizeOne(target: string, tallies: TargetTally[], seconds: number): 
     good_requests: good,
     good_error_rate: good === 0 ? 0 : round(sum((t) => t.goodFailed) / good, 4),
     accuracy: answeredGood === 0 ? null : round(sum((t) => t.correct) / answeredGood, 4),
+    by_model: byModel(tallies),
     throughput_per_s: seconds > 0 ? round(latencies.length / seconds, 1) : 0,
     latency_ms: {
       p50: round(quantile(latencies, 0.5)),
@@ -89,6 +100,19 @@ function summarizeOne(target: string, tallies: TargetTally[], seconds: number): 
       max: round(latencies[latencies.length - 1] ?? 0),
     },
   };
+}
+
+function byModel(tallies: TargetTally[]): TargetSummary['by_model'] {
+  const all = new Map<string, { answered: number; correct: number }>();
+  for (const [model, m] of tallies.flatMap((t) => [...t.models])) {
+    const sum = all.get(model) ?? { answered: 0, correct: 0 };
+    all.set(model, { answered: sum.answered + m.answered, correct: sum.correct + m.correct });
+  }
+  return Object.fromEntries(
+    [...all]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([model, m]) => [model, { answered: m.answered, accuracy: round(m.correct / m.answered, 4) }]),
+  );
 }
 
 export function summarize(tallies: TargetTally[], seconds: number): Summary {
@@ -108,6 +132,7 @@ export function formatSummary(s: Summary): string {
     'by replica',
     'good err',
     'accuracy',
+    'by model',
     'req/s',
     'p50 ms',
     'p95 ms',
@@ -125,11 +150,16 @@ export function formatSummary(s: Summary): string {
     ),
     `${(t.good_error_rate * 100).toFixed(2)}%`,
     t.accuracy === null ? '-' : `${(t.accuracy * 100).toFixed(2)}%`,
+    Object.entries(t.by_model)
+      .map(([model, m]) => `${model}:${(m.accuracy * 100).toFixed(2)}%`)
+      .join(' '),
     String(t.throughput_per_s),
     ...[t.latency_ms.p50, t.latency_ms.p95, t.latency_ms.p99, t.latency_ms.max].map((v) => v.toFixed(1)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 3 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells
+      .map((c, i) => (i === 0 || i === 3 || i === 4 || i === 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -76,6 +76,11 @@ describe('scripts/load.sh against two real replicas', () => {
     let expected = 0;
     for (let j = 0; j < good; j++) expected += correct[j % digits.length] ? 1 : 0;
     assert.equal(summary.total.accuracy, Number((expected / good).toFixed(4)));
+    // Both replicas serve the same model: one entry, every good answer, the same accuracy.
+    const { name, version } = replicas[0]!.engine.card;
+    assert.deepEqual(summary.total.by_model, {
+      [`${name}@${version}`]: { answered: good, accuracy: summary.total.accuracy },
+    });
   });
 
   it('runs as a shell script: --json prints only the JSON summary on stdout, exit 0; exit 1 when good requests fail', async () => {
