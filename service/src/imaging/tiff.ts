@@ -48,7 +48,7 @@ function checkDirectories(file: Buffer, u16: Reader, u32: Reader, first: number)
 
 /** A field's numbers; none for an absent field. */
 const numbers = (tag: UTIF.IFD[string] | undefined): number[] =>
-  // Stryker disable next-line MethodExpression: for the type checker; utif2 reads every numeric field type as numbers
+  // Stryker disable next-line MethodExpression,ConditionalExpression: for the type checker; utif2 reads every numeric field type as numbers
   Array.isArray(tag) ? tag.filter((v): v is number => typeof v === 'number') : [];
 const firstValue = (tag: UTIF.IFD[string] | undefined): number | undefined => numbers(tag)[0];
 
