@@ -6,9 +6,10 @@ import { fail, parseCli } from '../../devkit/cli.ts';
 
 const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]
 
-Prints the replicas side by side over the last WINDOW, from Prometheus:
+Prints the replicas side by side over the last WINDOW, from Prometheus: the model each serves,
 throughput, latency p50/p95/p99, error ratio (5xx and 429), CPU use as a share of the limit,
-share of throttled CPU periods, peak resident memory, mean batch size.
+share of throttled CPU periods, peak resident memory, mean batch size, inference time per image,
+median confidence and the share of answers below 0.9 confidence (a canary's figures).
 
   --prometheus URL   Prometheus's address (default http://localhost:9090)
   --window W         a PromQL duration such as 1m, 5m, 1h (default 5m)
@@ -43,9 +44,17 @@ const FIGURES: Record<string, string> = {
   throttled_ratio: `sum by (replica) (rate(mnist_container_cpu_throttled_periods_total{job="mnist"}[${W}])) / sum by (replica) (rate(mnist_container_cpu_periods_total{job="mnist"}[${W}]))`,
   peak_memory_bytes: `max by (replica) (max_over_time(process_resident_memory_bytes{job="mnist"}[${W}]))`,
   mean_batch_size: mean('mnist_inference_batch_size'),
+  // The batch-size histogram's sum counts images.
+  inference_per_image_seconds: `sum by (replica) (rate(mnist_inference_duration_seconds_sum{job="mnist"}[${W}])) / sum by (replica) (rate(mnist_inference_batch_size_sum{job="mnist"}[${W}]))`,
+  confidence_p50: `histogram_quantile(0.5, sum by (replica, le) (rate(mnist_prediction_confidence_bucket{job="mnist"}[${W}])))`,
+  low_confidence_ratio: `sum by (replica) (rate(mnist_prediction_confidence_bucket{job="mnist",le="0.9"}[${W}])) / sum by (replica) (rate(mnist_prediction_confidence_count{job="mnist"}[${W}]))`,
 };
+/** Which model each replica serves: `name@version`, from its info series. */
+const MODELS = 'mnist_model_info{job="mnist"}';
 
-async function query(expr: string): Promise<Map<string, number>> {
+type Series = { metric: Record<string, string>; value: [number, string] };
+
+async function query(expr: string): Promise<Series[]> {
   const url = `${values.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`;
   let res: Response;
   try {
@@ -56,14 +65,19 @@ async function query(expr: string): Promise<Map<string, number>> {
   const body = (await res.json()) as {
     status: string;
     error?: string;
-    data: { result: { metric: { replica?: string }; value: [number, string] }[] };
+    data: { result: Series[] };
   };
   if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`);
-  return new Map(body.data.result.map((r) => [r.metric.replica ?? '?', Number(r.value[1])]));
+  return body.data.result;
 }
 
+const byReplica = <T>(series: Series[], value: (s: Series) => T) =>
+  new Map(series.map((s) => [s.metric.replica ?? '?', value(s)]));
 const columns = Object.keys(FIGURES);
-const results = await Promise.all(columns.map((c) => query(FIGURES[c]!))).catch((err: Error) => {
+const [models, ...results] = await Promise.all([
+  query(MODELS).then((series) => byReplica(series, (s) => `${s.metric.model}@${s.metric.version}`)),
+  ...columns.map((c) => query(FIGURES[c]!).then((series) => byReplica(series, (s) => Number(s.value[1])))),
+]).catch((err: Error) => {
   console.error(err.message);
   process.exit(1);
 });
@@ -76,19 +90,22 @@ const table = Object.fromEntries(
 );
 
 if (values.json) {
-  console.log(JSON.stringify({ window: W, replicas: table }));
+  console.log(JSON.stringify({ window: W, models: Object.fromEntries(models), replicas: table }));
 } else {
   const fmt = (column: string, v: number | null): string => {
     if (v === null || Number.isNaN(v)) return '-';
     if (column.endsWith('_seconds')) return `${(v * 1000).toFixed(1)} ms`;
     if (column.endsWith('_ratio') || column === 'cpu_of_limit') return `${(v * 100).toFixed(1)}%`;
+    if (column.startsWith('confidence')) return v.toFixed(3);
     if (column.endsWith('_bytes')) return `${(v / 2 ** 20).toFixed(1)} MiB`;
     return v.toFixed(1);
   };
   const width = Math.max(...columns.map((c) => c.length));
   console.log(`over the last ${W}`);
-  console.log(['figure'.padEnd(width), ...replicas.map((r) => r.padStart(12))].join('  '));
+  const cellWidth = Math.max(12, ...[...models.values()].map((m) => m.length));
+  console.log(['figure'.padEnd(width), ...replicas.map((r) => r.padStart(cellWidth))].join('  '));
+  console.log(['model'.padEnd(width), ...replicas.map((r) => (models.get(r) ?? '-').padStart(cellWidth))].join('  '));
   for (const c of columns)
-    console.log([c.padEnd(width), ...replicas.map((r) => fmt(c, table[r]![c]!).padStart(12))].join('  '));
+    console.log([c.padEnd(width), ...replicas.map((r) => fmt(c, table[r]![c]!).padStart(cellWidth))].join('  '));
   if (replicas.length === 0) console.log('(no replica has data in this window)');
 }

@@ -259,13 +259,25 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       return counted['mnist-1'] === sent['mnist-1'] && counted['mnist-2'] === sent['mnist-2'] ? true : undefined;
     });
     const compared = await run('scripts/compare.sh', ['--window', '1m', '--json']);
-    const table = (
-      JSON.parse(compared.stdout) as { replicas: Record<string, { throughput_per_s: number; cpu_of_limit: number }> }
-    ).replicas;
+    type Figures = {
+      throughput_per_s: number;
+      cpu_of_limit: number;
+      confidence_p50: number;
+      inference_per_image_seconds: number;
+    };
+    const { models, replicas: table } = JSON.parse(compared.stdout) as {
+      models: Record<string, string>;
+      replicas: Record<string, Figures>;
+    };
     for (const replica of ['mnist-1', 'mnist-2']) {
       assert.ok(table[replica]!.throughput_per_s > 0, `${replica} throughput`);
       assert.ok(table[replica]!.cpu_of_limit > 0, `${replica} CPU`);
+      assert.ok(table[replica]!.confidence_p50 > 0.5 && table[replica]!.confidence_p50 <= 1, `${replica} confidence`);
+      assert.ok(table[replica]!.inference_per_image_seconds > 0, `${replica} inference time per image`);
     }
+    // Both serve the default model unless .env says otherwise.
+    assert.match(models['mnist-1']!, /^[\w-]+@\S+$/);
+    assert.equal(models['mnist-2'], models['mnist-1']);
     assert.ok(table['mnist-1']!.throughput_per_s > table['mnist-2']!.throughput_per_s, 'the skew shows in Prometheus');
   });
 
