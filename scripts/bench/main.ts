@@ -18,6 +18,7 @@
  * one JSON object with the figures.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -44,6 +45,9 @@ each ratio with its min-max spread. Needs root, a cgroup hierarchy with a cpu co
   --slices N         interleaved slices per process at c=32 (default 8)
   --compare-node BIN also run the batching replica on another Node.js binary (say an older
                      release's), in turns with this one in every slice: other_node_over_this_node
+  --compare-model DIR
+                     also run the batching replica on another model (say service/models/v1), in
+                     turns with the default one in every slice: other_model_over_default_model
   --help             this text
 `;
 const values = parseCli(USAGE, {
@@ -52,8 +56,21 @@ const values = parseCli(USAGE, {
   cpus: { type: 'string', default: '1' },
   slices: { type: 'string', default: '8' },
   'compare-node': { type: 'string', default: '' },
+  'compare-model': { type: 'string', default: '' },
 });
 const compareNode = values['compare-node'];
+const compareModel = values['compare-model'];
+/** The batching replica again, changed in one way, measured in turns with it in every slice. */
+interface Comparison {
+  what: 'node' | 'model';
+  env: Record<string, string>;
+  node?: string;
+}
+const COMPARISONS: Comparison[] = [
+  ...(compareNode ? [{ what: 'node' as const, env: {}, node: compareNode }] : []),
+  ...(compareModel ? [{ what: 'model' as const, env: { MODEL_DIR: resolve(compareModel) } }] : []),
+];
+type Compared = Comparison['what'];
 const nodes = compareNode
   ? { this: process.version, other: execFileSync(compareNode, ['--version'], { encoding: 'utf8' }).trim() }
   : undefined;
@@ -83,9 +100,8 @@ type Slice = {
   lb_per_s: number;
   lb_direct_p50_ms: number;
   lb_p50_ms: number;
-  /** With --compare-node: the batching replica on this Node.js and on the other, in turns. */
-  node_this_per_s?: number;
-  node_other_per_s?: number;
+  /** With --compare-node / --compare-model: the batching replica as it is and changed, in turns. */
+  compared?: Partial<Record<Compared, { this_per_s: number; other_per_s: number }>>;
 };
 type LimitFigure = { batch: number; perSecond: number };
 
@@ -208,8 +224,10 @@ const groups = {
   on: createCpuGroup(`mnist-bench-${process.pid}-on`, cpus),
   limit: createCpuGroup(`mnist-bench-${process.pid}-limit`, cpus),
   ceiling: createCpuGroup(`mnist-bench-${process.pid}-ceiling`, cpus),
-  ...(compareNode ? { other: createCpuGroup(`mnist-bench-${process.pid}-other`, cpus) } : {}),
 };
+const comparedGroups = Object.fromEntries(
+  COMPARISONS.map(({ what }) => [what, createCpuGroup(`mnist-bench-${process.pid}-${what}`, cpus)]),
+);
 const runs: Run[] = [];
 const interleaved: Slice[] = [];
 const replicas: ReplicaProcess[] = [];
@@ -219,29 +237,36 @@ try {
   best = JSON.parse(await limitProcess(groups.limit, build, ['--batches', '1,8,16,32,64']).next()) as LimitFigure;
   console.error(`in-process limit: ${best.perSecond.toFixed(0)} images/s at best batch ${best.batch}`);
   // Each server in its own quota, with the image's environment: the replicas, then the ceiling.
-  const start = (name: keyof typeof groups, env: Record<string, string>, command = build.command, node?: string) =>
-    spawnReplica({ ...build.env, ...env }, { command, node, onSpawn: (pid) => groups[name]!.add(pid) }).then(
-      (replica) => {
-        replicas.push(replica);
-        return replica;
-      },
-    );
+  const start = (group: CpuGroup, env: Record<string, string>, command = build.command, node?: string) =>
+    spawnReplica({ ...build.env, ...env }, { command, node, onSpawn: (pid) => group.add(pid) }).then((replica) => {
+      replicas.push(replica);
+      return replica;
+    });
   const replicaEnv = (batching: Batching, size: number) => ({
     MAX_BATCH_SIZE: String(size),
     REPLICA: `bench-${batching}`,
     LOG_LEVEL: 'info',
   });
-  const pair = { off: await start('off', replicaEnv('off', 1)), on: await start('on', replicaEnv('on', 32)) };
-  const other = compareNode
-    ? await start('other', { ...replicaEnv('on', 32), REPLICA: 'bench-other-node' }, build.command, compareNode)
-    : undefined;
+  const pair = { off: await start(groups.off, replicaEnv('off', 1)), on: await start(groups.on, replicaEnv('on', 32)) };
+  const others: [Compared, ReplicaProcess][] = [];
+  for (const { what, env, node } of COMPARISONS) {
+    others.push([
+      what,
+      await start(
+        comparedGroups[what]!,
+        { ...replicaEnv('on', 32), ...env, REPLICA: `bench-other-${what}` },
+        build.command,
+        node,
+      ),
+    ]);
+  }
   console.error(`warming the replicas up for ${JIT_WARM_UP_SECONDS} s`);
   await Promise.all(
-    [pair.off, pair.on, ...(other ? [other] : [])].map((r) =>
+    [pair.off, pair.on, ...others.map(([, r]) => r)].map((r) =>
       runLoad(loadPlan(r, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, EVERY_FORM), digits),
     ),
   );
-  const ceiling = await start('ceiling', {}, [
+  const ceiling = await start(groups.ceiling, {}, [
     ...build.nodeFlags,
     '--import',
     'tsx',
@@ -307,8 +332,11 @@ try {
       const [on_per_s, on_raw_per_s, on_json_per_s] = [on.multipart, on.raw, on.json];
       const [ceiling_per_s, ceiling_raw_per_s] = [ceil.multipart, ceil.raw];
       const via = await inTurn(s, ['direct', 'lb'] as const, (way) => slice(way === 'lb' ? lb : pair.on));
-      const onNode =
-        other && (await inTurn(s, ['this', 'other'] as const, (n) => rate(n === 'this' ? pair.on : other)));
+      const compared: Slice['compared'] = {};
+      for (const [what, other] of others) {
+        const turns = await inTurn(s, ['this', 'other'] as const, (n) => rate(n === 'this' ? pair.on : other));
+        compared[what] = { this_per_s: turns.this, other_per_s: turns.other };
+      }
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
       await settle();
@@ -329,7 +357,7 @@ try {
         lb_per_s: Math.round(via.lb.throughput_per_s),
         lb_direct_p50_ms: via.direct.latency_ms.p50,
         lb_p50_ms: via.lb.latency_ms.p50,
-        ...(onNode ? { node_this_per_s: onNode.this, node_other_per_s: onNode.other } : {}),
+        ...(others.length > 0 ? { compared } : {}),
       });
     }
   } finally {
@@ -339,7 +367,7 @@ try {
 } finally {
   await balancer?.stop();
   await Promise.all(replicas.map((r) => r.stop()));
-  for (const group of Object.values(groups)) group.remove();
+  for (const group of [...Object.values(groups), ...Object.values(comparedGroups)]) group.remove();
 }
 
 const find = (batching: Batching, c: number) => runs.find((r) => r.batching === batching && r.concurrency === c);
@@ -369,15 +397,14 @@ const RATIOS: [name: string, header: string, pick: (p: Slice) => number][] = [
   ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
   ['lb_over_direct', 'lb/direct', (p) => p.lb_per_s / p.lb_direct_per_s],
   ['lb_p50_over_direct_p50', 'lb p50/direct', (p) => p.lb_p50_ms / p.lb_direct_p50_ms],
-  ...(compareNode
-    ? [
-        [
-          'other_node_over_this_node',
-          'node other/this',
-          (p: Slice) => p.node_other_per_s! / p.node_this_per_s!,
-        ] satisfies [string, string, (p: Slice) => number],
-      ]
-    : []),
+  ...COMPARISONS.map(
+    ({ what }) =>
+      [
+        what === 'node' ? 'other_node_over_this_node' : 'other_model_over_default_model',
+        `${what} other/this`,
+        (p: Slice) => p.compared![what]!.other_per_s / p.compared![what]!.this_per_s,
+      ] satisfies [string, string, (p: Slice) => number],
+  ),
 ];
 const RATES: [header: string, pick: (p: Slice) => number][] = [
   ['limit/s', (p) => p.limit_per_s],
@@ -437,5 +464,6 @@ console.log(
     ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
     ...(nodes ? { nodes } : {}),
+    ...(compareModel ? { models: { this: 'the default', other: compareModel } } : {}),
   }),
 );
