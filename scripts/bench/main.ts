@@ -26,9 +26,10 @@ import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
 import { INPUT_FORMS, mnistDigits, type InputForm } from '../../devkit/loadgen/payloads.ts';
 import { sample } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
-import { parseCli } from '../../devkit/cli.ts';
+import { fail, parseCli } from '../../devkit/cli.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { createCpuGroup, type CpuGroup } from '../../devkit/cpu-cgroup.ts';
+import { DEFAULT_MODEL_DIR, readModelCard } from '../../service/src/index.ts';
 import { buildService, type ShippedBuild } from './shipped-build.ts';
 
 const USAGE = `Usage: npm run bench [-- options]
@@ -71,6 +72,19 @@ const COMPARISONS: Comparison[] = [
   ...(compareModel ? [{ what: 'model' as const, env: { MODEL_DIR: resolve(compareModel) } }] : []),
 ];
 type Compared = Comparison['what'];
+/** Both models by name and version, read before anything starts: a wrong directory fails at once. */
+const modelName = async (dir: string) => {
+  const card = await readModelCard(dir);
+  return `${card.name}@${card.version}`;
+};
+const models = compareModel
+  ? {
+      this: await modelName(DEFAULT_MODEL_DIR),
+      other: await modelName(resolve(compareModel)).catch((err: Error) =>
+        fail(USAGE, `--compare-model must be a model directory: ${err.message}`),
+      ),
+    }
+  : undefined;
 const nodes = compareNode
   ? { this: process.version, other: execFileSync(compareNode, ['--version'], { encoding: 'utf8' }).trim() }
   : undefined;
@@ -464,6 +478,6 @@ console.log(
     ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
     p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
     ...(nodes ? { nodes } : {}),
-    ...(compareModel ? { models: { this: 'the default', other: compareModel } } : {}),
+    ...(models ? { models } : {}),
   }),
 );
