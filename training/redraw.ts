@@ -34,24 +34,20 @@ const wholeBetween = (random: Random, min: number, max: number) => min + Math.fl
 /**
  * `digit` (28x28, 0..255, white on black) redrawn: each distortion happens by `range.chance`, in
  * the order a picture goes through them (pen, focus, resolution), then normalised as the service
- * does. The result is 28x28, 0..255.
+ * does. The result is 28x28, 0..255. A digit that draws none of them is only normalised: drawing
+ * it at twice its size and back would blur it, and the model must also learn MNIST's sharp strokes.
  */
 export function redrawDigit(digit: GreyImage, random: Random, range: RedrawRange = DEFAULT_REDRAW): GreyImage {
+  const pen = random() < range.chance ? wholeBetween(random, ...range.penPx) : 0;
+  const sigma = random() < range.chance ? between(random, ...range.blurSigma) : 0;
+  const drawing = random() < range.chance ? wholeBetween(random, ...range.drawingPx) : MNIST_DIGIT_BOX;
+  if (pen === 0 && sigma === 0 && drawing >= MNIST_DIGIT_BOX) return normaliseDigit(digit).digit;
   const side = MNIST_SIDE * DRAWING_SCALE;
   let img = resizeBilinear(digit, side, side);
-  if (random() < range.chance) {
-    const pen = wholeBetween(random, ...range.penPx);
-    if (pen !== 0) img = pen > 0 ? dilate(img, pen) : erode(img, -pen);
-  }
-  if (random() < range.chance) {
-    const sigma = between(random, ...range.blurSigma);
-    if (sigma > 0) img = gaussianBlur(img, DRAWING_SCALE * sigma);
-  }
-  if (random() < range.chance) {
-    const drawing = wholeBetween(random, ...range.drawingPx);
-    const small = Math.max(1, Math.round((side * drawing) / MNIST_DIGIT_BOX));
-    if (small < side) img = resizeBilinear(resizeArea(img, small, small), side, side);
-  }
+  if (pen !== 0) img = pen > 0 ? dilate(img, pen) : erode(img, -pen);
+  if (sigma > 0) img = gaussianBlur(img, DRAWING_SCALE * sigma);
+  const small = Math.round((side * drawing) / MNIST_DIGIT_BOX);
+  if (small < side) img = resizeBilinear(resizeArea(img, Math.max(1, small), Math.max(1, small)), side, side);
   const normalised = normaliseDigit(img).digit;
   // A pen thinner than the digit's strokes may erase it: the digit as it was is the safe answer.
   return normalised.data.some((v) => v > 0) ? normalised : normaliseDigit(digit).digit;
