@@ -30,7 +30,7 @@ const USAGE = `Usage: npm run train [-- options]
 Trains a CNN on the 60,000 MNIST training images, evaluates it on the 10,000 test images and
 writes model.json, weights.bin and metadata.json to --out.
 
-  --architecture NAME  what to train (default ${DEFAULT_ARCHITECTURE}):
+  --architecture NAME  what to train (default ${DEFAULT_ARCHITECTURE}; with --init, the initial model's):
 ${Object.entries(ARCHITECTURES)
   .map(([name, { summary }]) => `                         ${name}: ${summary}`)
   .join('\n')}
@@ -51,7 +51,7 @@ The recipe is the architecture's own (docs/model.md); these options change one p
 `;
 
 const args = parseCli(USAGE, {
-  architecture: { type: 'string', default: DEFAULT_ARCHITECTURE },
+  architecture: { type: 'string' },
   out: { type: 'string', default: DEFAULT_MODEL_DIR },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -71,10 +71,15 @@ function positiveInt(name: string, value: string | undefined): number {
   return n;
 }
 
-if (!Object.hasOwn(ARCHITECTURES, args.architecture)) {
-  fail(USAGE, `--architecture must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got "${args.architecture}"`);
+const isArchitecture = (name: string): name is ArchitectureName => Object.hasOwn(ARCHITECTURES, name);
+// --init continues from a saved model (fine-tuning), by default with its architecture's recipe.
+// The card keeps the starting model's own recipe and training, so the lineage stays reproducible.
+const initCard = args.init ? await readModelCard(resolve(args.init)) : null;
+const architecture =
+  args.architecture ?? (initCard && isArchitecture(initCard.name) ? initCard.name : DEFAULT_ARCHITECTURE);
+if (!isArchitecture(architecture)) {
+  fail(USAGE, `--architecture must be one of ${Object.keys(ARCHITECTURES).join(', ')}, got "${architecture}"`);
 }
-const architecture = args.architecture as ArchitectureName;
 const base: Recipe = { ...DEFAULT_RECIPE, ...(ARCHITECTURES[architecture] as Architecture).recipe };
 const whole = (name: string, value: string | undefined, fallback: number) =>
   value === undefined ? fallback : positiveInt(name, value);
@@ -100,10 +105,7 @@ const outDir = resolve(args.out);
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
 const testSet = loadMnist('test');
-// --init continues from a saved model (fine-tuning); otherwise fresh seeded weights. The card
-// keeps the starting model's own recipe and training, so the lineage stays reproducible.
 const model = args.init ? await loadModel(resolve(args.init)) : buildModel(recipe.seed, architecture);
-const initCard = args.init ? await readModelCard(resolve(args.init)) : null;
 console.log(
   `backend ${backend}; ${model.countParams()} parameters; training on ${recipe.limit ?? trainSet.count} images`,
 );
