@@ -323,6 +323,8 @@ try {
       [pair.off, ONLY.multipart],
       [pair.on, EVERY_FORM],
       [ceiling, ceilingForms],
+      // The compared replicas too, or the first of their turns would meet them colder than pair.on.
+      ...others.map(([, other]) => [other, ONLY.multipart] as const),
     ] as const) {
       await runLoad(loadPlan(replica, HEADLINE_CONCURRENCY, 2, mix), digits);
     }
