@@ -116,6 +116,18 @@ export const ARCHITECTURES = {
     build: (seed) => normalisedNet(seed, 'deep-bn', [conv(16, 5), 'pool', conv(32, 3), conv(32, 3), 'pool'], 64),
     recipe: REDRAWN_RECIPE,
   },
+  'wide-bn': {
+    summary:
+      'conv16 5x5 - bn - maxpool - conv32 3x3 - bn - conv48 3x3 - bn - maxpool - dense128 - bn - dropout 0.25 - dense10',
+    build: (seed) => normalisedNet(seed, 'wide-bn', [conv(16, 5), 'pool', conv(32, 3), conv(48, 3), 'pool'], 128),
+    recipe: {
+      ...REDRAWN_RECIPE,
+      epochs: 18,
+      learningRateDecay: 0.85,
+      cleanEpochs: 3,
+      redraw: { ...DEFAULT_REDRAW, chance: 0.35 },
+    },
+  },
 } satisfies Record<string, Architecture>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
