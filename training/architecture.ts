@@ -131,7 +131,7 @@ export const ARCHITECTURES = {
 } satisfies Record<string, Architecture>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;
-export const DEFAULT_ARCHITECTURE: ArchitectureName = 'mnist-cnn';
+export const DEFAULT_ARCHITECTURE: ArchitectureName = 'wide-bn';
 
 export function buildModel(seed: number, name: ArchitectureName = DEFAULT_ARCHITECTURE): tf.LayersModel {
   return ARCHITECTURES[name].build(seed);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** The models shipped in the repository, one directory each, relative to this file so it works from src and dist. */
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 /** The shipped model a replica serves unless MODEL_DIR names another. */
-export const DEFAULT_MODEL = 'v1';
+export const DEFAULT_MODEL = 'v2';
 export const DEFAULT_MODEL_DIR = join(SHIPPED_MODELS_DIR, DEFAULT_MODEL);
 
 export interface ModelCard {
