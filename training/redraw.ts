@@ -46,8 +46,8 @@ export function redrawDigit(digit: GreyImage, random: Random, range: RedrawRange
   let img = resizeBilinear(digit, side, side);
   if (pen !== 0) img = pen > 0 ? dilate(img, pen) : erode(img, -pen);
   if (sigma > 0) img = gaussianBlur(img, DRAWING_SCALE * sigma);
-  const small = Math.round((side * drawing) / MNIST_DIGIT_BOX);
-  if (small < side) img = resizeBilinear(resizeArea(img, Math.max(1, small), Math.max(1, small)), side, side);
+  const small = Math.max(1, Math.round((side * drawing) / MNIST_DIGIT_BOX));
+  if (small < side) img = resizeBilinear(resizeArea(img, small, small), side, side);
   const normalised = normaliseDigit(img).digit;
   // A pen thinner than the digit's strokes may erase it: the digit as it was is the safe answer.
   return normalised.data.some((v) => v > 0) ? normalised : normaliseDigit(digit).digit;
