@@ -128,6 +128,19 @@ export const ARCHITECTURES = {
       redraw: { ...DEFAULT_REDRAW, chance: 0.35 },
     },
   },
+  'wide-bn-256': {
+    summary:
+      'conv16 5x5 - bn - maxpool - conv32 3x3 - bn - conv48 3x3 - bn - maxpool - dense256 - bn - dropout 0.25 - dense10',
+    build: (seed) => normalisedNet(seed, 'wide-bn-256', [conv(16, 5), 'pool', conv(32, 3), conv(48, 3), 'pool'], 256),
+    recipe: {
+      ...REDRAWN_RECIPE,
+      epochs: 18,
+      learningRateDecay: 0.85,
+      cleanEpochs: 3,
+      redraw: { ...DEFAULT_REDRAW, chance: 0.35, drawingPx: [10, 19] },
+      replicas: 2,
+    },
+  },
 } satisfies Record<string, Architecture>;
 
 export type ArchitectureName = keyof typeof ARCHITECTURES;

@@ -1,13 +1,21 @@
 /** The training loop: Adam with a per-epoch decay over batches prepared by `batches.ts`. */
 import * as tf from '@tensorflow/tfjs';
-import { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS } from '../service/src/index.ts';
+import { MNIST_PIXELS } from '../service/src/index.ts';
 import { DEFAULT_AUGMENT } from './augment.ts';
 import type { BatchChunk, BatchRecipe } from './batches.ts';
+import { startGradientHelpers } from './gradient-helpers.ts';
+import { shareGradients, trainableVariables } from './share-gradients.ts';
 
 export interface Recipe extends BatchRecipe {
   learningRate: number;
   /** Learning rate multiplier applied after each epoch. */
   learningRateDecay: number;
+  /**
+   * Threads that share every batch (data parallel, one per core): each computes the gradient of
+   * an equal share, and batch normalisation normalises each share by its own statistics, so the
+   * count is part of the recipe.
+   */
+  replicas: number;
 }
 
 export const DEFAULT_RECIPE: Recipe = {
@@ -20,6 +28,7 @@ export const DEFAULT_RECIPE: Recipe = {
   cleanEpochs: 2,
   seed: 42,
   limit: null,
+  replicas: 1,
 };
 
 export interface BatchProgress {
@@ -48,7 +57,8 @@ function setLearningRate(optimizer: tf.Optimizer, value: number): void {
 
 /**
  * Trains `model` on `chunks` (the recipe's batches, `batchesPerEpoch` to an epoch, made in this
- * thread or another) and reports each batch.
+ * thread or another) and reports each batch. With `recipe.replicas` > 1, helper threads compute
+ * the gradients of all shares but the first while this thread computes that one.
  */
 export async function train(
   model: tf.LayersModel,
@@ -57,61 +67,77 @@ export async function train(
   batchesPerEpoch: number,
   onProgress: (p: BatchProgress) => void = () => {},
 ): Promise<TrainingResult> {
+  const { replicas } = recipe;
+  if (!Number.isInteger(replicas) || replicas < 1 || recipe.batchSize % replicas !== 0) {
+    throw new Error(`replicas must be a whole number that divides the batch size, got ${replicas}`);
+  }
   const optimizer = tf.train.adam(recipe.learningRate);
+  const variables = trainableVariables(model);
+  const helpers = await startGradientHelpers(model, replicas - 1);
   const epochLoss: number[] = [];
   const batchLoss: number[] = [];
   const started = performance.now();
   const totalSamples = recipe.epochs * batchesPerEpoch * recipe.batchSize;
+  const share = recipe.batchSize / replicas;
   let seen = 0;
   let lossSum = 0;
 
   // A product epoch by epoch, as the recipe says (a power rounds differently in the last bits).
   const learningRateOf = (epoch: number) =>
     Array.from({ length: epoch - 1 }).reduce<number>((rate) => rate * recipe.learningRateDecay, recipe.learningRate);
-  for await (const chunk of chunks) {
-    const learningRate = learningRateOf(chunk.epoch);
-    setLearningRate(optimizer, learningRate);
-    for (let b = 0; b < chunk.batches; b++) {
-      const samples = (n: number) => recipe.batchSize * n;
-      const [loss, accuracy] = tf.tidy(() => {
-        const xs = tf.tensor4d(chunk.inputs.subarray(samples(b) * MNIST_PIXELS, samples(b + 1) * MNIST_PIXELS), [
-          recipe.batchSize,
-          ...MNIST_INPUT_SHAPE,
-        ]);
-        const ys = tf.oneHot(tf.tensor1d(chunk.labels.subarray(samples(b), samples(b + 1)), 'int32'), MNIST_CLASSES);
-        let correct: tf.Scalar | undefined;
-        const lossTensor = optimizer.minimize(() => {
-          const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
-          correct = tf.keep(tf.equal(probs.argMax(1), ys.argMax(1)).mean());
-          return tf.metrics.categoricalCrossentropy(ys, probs).mean() as tf.Scalar;
-        }, true) as tf.Scalar;
-        const values = [lossTensor.dataSync()[0] as number, correct!.dataSync()[0] as number];
-        correct!.dispose();
-        return values;
-      }) as [number, number];
-      const batch = chunk.first + b + 1;
-      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${chunk.epoch}, batch ${batch}`);
-      lossSum += loss;
-      batchLoss.push(loss);
-      seen += recipe.batchSize;
-      const samplesPerSecond = seen / ((performance.now() - started) / 1000);
-      onProgress({
-        epoch: chunk.epoch,
-        batch,
-        batches: batchesPerEpoch,
-        loss,
-        accuracy,
-        samplesPerSecond,
-        secondsLeft: (totalSamples - seen) / samplesPerSecond,
-        learningRate,
-      });
-      if (batch === batchesPerEpoch) {
-        epochLoss.push(lossSum / batchesPerEpoch);
-        lossSum = 0;
+  try {
+    for await (const chunk of chunks) {
+      const learningRate = learningRateOf(chunk.epoch);
+      setLearningRate(optimizer, learningRate);
+      for (let b = 0; b < chunk.batches; b++) {
+        const shareOf = (r: number) => {
+          const first = (b * replicas + r) * share;
+          return {
+            inputs: chunk.inputs.subarray(first * MNIST_PIXELS, (first + share) * MNIST_PIXELS),
+            labels: chunk.labels.subarray(first, first + share),
+          };
+        };
+        const weights = helpers.length > 0 ? variables.map((v) => v.dataSync() as Float32Array) : [];
+        const pending = helpers.map((helper, h) => helper.gradients({ weights, ...shareOf(h + 1) }));
+        const own = shareGradients(model, variables, shareOf(0).inputs, shareOf(0).labels);
+        const others = await Promise.all(pending);
+        tf.tidy(() => {
+          // Summed in share order, so the step is the same on every run.
+          const mean = variables.map((v, i) => {
+            const sum = others.reduce((acc, o) => acc.add(tf.tensor(o.grads[i]!, v.shape)), own.grads[i]!);
+            return { name: v.name, tensor: replicas > 1 ? sum.div(replicas) : sum };
+          });
+          optimizer.applyGradients(mean);
+        });
+        tf.dispose(own.grads);
+        const loss = others.reduce((acc, o) => acc + o.loss, own.loss) / replicas;
+        const accuracy = others.reduce((acc, o) => acc + o.accuracy, own.accuracy) / replicas;
+        const batch = chunk.first + b + 1;
+        if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${chunk.epoch}, batch ${batch}`);
+        lossSum += loss;
+        batchLoss.push(loss);
+        seen += recipe.batchSize;
+        const samplesPerSecond = seen / ((performance.now() - started) / 1000);
+        onProgress({
+          epoch: chunk.epoch,
+          batch,
+          batches: batchesPerEpoch,
+          loss,
+          accuracy,
+          samplesPerSecond,
+          secondsLeft: (totalSamples - seen) / samplesPerSecond,
+          learningRate,
+        });
+        if (batch === batchesPerEpoch) {
+          epochLoss.push(lossSum / batchesPerEpoch);
+          lossSum = 0;
+        }
       }
     }
+  } finally {
+    optimizer.dispose();
+    await Promise.all(helpers.map((h) => h.close()));
   }
-  optimizer.dispose();
   const seconds = (performance.now() - started) / 1000;
   return { seconds, samplesPerSecond: seen / seconds, epochLoss, batchLoss };
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run train [-- --architecture NAME --out DIR --epochs N --clean-epochs N --seed N --batch-size N
- *                   --learning-rate X --limit N --no-augment --init DIR --backend NAME]`
+ * `npm run train [-- --architecture NAME --out DIR --epochs N --clean-epochs N --seed N --replicas N --batch-size N
+ *                   --learning-rate X --decay X --limit N --no-augment --init DIR --backend NAME]`
  * Trains a CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
  * images and writes model.json, weights.bin and the model card metadata.json to DIR.
  */
@@ -40,7 +40,9 @@ The recipe is the architecture's own (docs/model.md); these options change one p
   --clean-epochs N     last epochs without augmentation
   --batch-size N
   --learning-rate X    initial Adam learning rate
+  --decay X            learning rate multiplier after each epoch
   --seed N             seeds weights, dropout, shuffles and augmentation
+  --replicas N         training threads sharing every batch (data parallel; N divides the batch size)
   --limit N            train on the first N images only (a quick run)
   --no-augment         no random affine warps, no redrawing
   --init DIR           fine-tune the model in DIR (its architecture) instead of starting afresh
@@ -56,11 +58,13 @@ const args = parseCli(USAGE, {
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   seed: { type: 'string' },
+  replicas: { type: 'string' },
   limit: { type: 'string' },
   'no-augment': { type: 'boolean', default: false },
   'clean-epochs': { type: 'string' },
   init: { type: 'string' },
   'learning-rate': { type: 'string' },
+  decay: { type: 'string' },
   backend: { type: 'string' },
   'same-thread': { type: 'boolean', default: false },
 });
@@ -89,13 +93,21 @@ const recipe: Recipe = {
   epochs: whole('epochs', args.epochs, base.epochs),
   batchSize: whole('batch-size', args['batch-size'], base.batchSize),
   seed: whole('seed', args.seed, base.seed),
+  replicas: whole('replicas', args.replicas, base.replicas),
   limit: args.limit === undefined ? base.limit : positiveInt('limit', args.limit),
   cleanEpochs: number(args['clean-epochs'], base.cleanEpochs),
   learningRate: number(args['learning-rate'], base.learningRate),
+  learningRateDecay: number(args.decay, base.learningRateDecay),
   ...(args['no-augment'] ? { augment: null, redraw: null } : {}),
 };
 if (!(recipe.learningRate > 0 && recipe.learningRate < 1)) {
   fail(USAGE, `--learning-rate must be a number between 0 and 1, got "${args['learning-rate']}"`);
+}
+if (!(recipe.learningRateDecay > 0 && recipe.learningRateDecay <= 1)) {
+  fail(USAGE, `--decay must be a number above 0, at most 1, got "${args.decay}"`);
+}
+if (recipe.batchSize % recipe.replicas !== 0) {
+  fail(USAGE, `--replicas must divide the batch size (${recipe.batchSize}), got ${recipe.replicas}`);
 }
 if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cleanEpochs > recipe.epochs) {
   fail(USAGE, `--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
