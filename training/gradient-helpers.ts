@@ -44,9 +44,16 @@ function nextMessage<T>(worker: Worker): Promise<T> {
 
 async function startHelper(topology: unknown, backend: string): Promise<GradientHelper> {
   const worker = new Worker(new URL('./gradient-worker.ts', import.meta.url), { workerData: { topology, backend } });
+  // A worker that fails or exits between steps fails the next step, rather than ending the process
+  // (an 'error' nobody listens to) or stalling the run (a reply from a worker that has gone).
+  let gone: Error | undefined;
+  worker
+    .on('error', (error) => (gone ??= error))
+    .on('exit', (code) => (gone ??= new Error(`gradient worker exited with code ${code}`)));
   await nextMessage(worker);
   return {
     async gradients({ weights, inputs, labels }) {
+      if (gone) throw gone;
       // Copies of the share alone: the batch's arrays are views of a whole chunk.
       const job: GradientJob = { weights, inputs: inputs.slice(), labels: labels.slice() };
       const reply = nextMessage<GradientReply>(worker);

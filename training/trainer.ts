@@ -4,7 +4,7 @@ import { MNIST_PIXELS } from '../service/src/index.ts';
 import { DEFAULT_AUGMENT } from './augment.ts';
 import type { BatchChunk, BatchRecipe } from './batches.ts';
 import { startGradientHelpers } from './gradient-helpers.ts';
-import { shareGradients, trainableVariables } from './share-gradients.ts';
+import { type ShareGradients, shareGradients, trainableVariables } from './share-gradients.ts';
 
 export interface Recipe extends BatchRecipe {
   learningRate: number;
@@ -90,16 +90,23 @@ export async function train(
       const learningRate = learningRateOf(chunk.epoch);
       setLearningRate(optimizer, learningRate);
       for (let b = 0; b < chunk.batches; b++) {
-        const shareOf = (r: number) => {
+        const [mine, ...theirs] = Array.from({ length: replicas }, (_, r) => {
           const first = (b * replicas + r) * share;
           return {
             inputs: chunk.inputs.subarray(first * MNIST_PIXELS, (first + share) * MNIST_PIXELS),
             labels: chunk.labels.subarray(first, first + share),
           };
-        };
+        });
         const weights = helpers.length > 0 ? variables.map((v) => v.dataSync() as Float32Array) : [];
-        const pending = helpers.map((helper, h) => helper.gradients({ weights, ...shareOf(h + 1) }));
-        const own = shareGradients(model, variables, shareOf(0).inputs, shareOf(0).labels);
+        const pending = helpers.map((helper, h) => helper.gradients({ weights, ...theirs[h]! }));
+        let own: ShareGradients;
+        try {
+          own = shareGradients(model, variables, mine!.inputs, mine!.labels);
+        } catch (error) {
+          // Hear the helpers out first: closing them would reject their replies unheard.
+          await Promise.allSettled(pending);
+          throw error;
+        }
         const others = await Promise.all(pending);
         tf.tidy(() => {
           // Summed in share order, so the step is the same on every run.

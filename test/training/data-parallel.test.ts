@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
 import { buildModel } from '../../training/architecture.ts';
 import { batchesPerEpoch, preparedBatches } from '../../training/batches.ts';
+import { startGradientHelpers } from '../../training/gradient-helpers.ts';
 import { setupBackend } from '../../training/setup-backend.ts';
 import { helperStep, trainableVariables } from '../../training/share-gradients.ts';
 import { DEFAULT_RECIPE, train } from '../../training/trainer.ts';
@@ -113,6 +114,22 @@ describe('data-parallel training', () => {
     // Each reply carries the net's gradients (0.9 MB): 100 steps kept would be 88 MB more.
     assert.ok(megabytes[2]! - megabytes[0]! < 20, `array buffers grew from ${megabytes[0]} to ${megabytes[2]} MB`);
   });
+
+  it(
+    'fails a step sent to a helper that has gone, rather than waiting for its reply',
+    { timeout: 60_000 },
+    async () => {
+      const model = plainNet(5);
+      const [helper] = await startGradientHelpers(model, 1);
+      await helper!.close();
+      const weights = trainableVariables(model).map((v) => v.dataSync() as Float32Array);
+      await assert.rejects(
+        helper!.gradients({ weights, inputs: new Float32Array(784), labels: new Int32Array(1) }),
+        /gradient worker exited/,
+      );
+      model.dispose();
+    },
+  );
 
   it('refuses a thread count that does not divide the batch', async () => {
     const r = { ...recipe, replicas: 3 };
