@@ -122,10 +122,11 @@ export const ARCHITECTURES = {
     build: (seed) => normalisedNet(seed, 'wide-bn', [conv(16, 5), 'pool', conv(32, 3), conv(48, 3), 'pool'], 128),
     recipe: {
       ...REDRAWN_RECIPE,
-      epochs: 18,
-      learningRateDecay: 0.85,
+      epochs: 22,
+      learningRateDecay: 0.877,
       cleanEpochs: 3,
       redraw: { ...DEFAULT_REDRAW, chance: 0.35 },
+      replicas: 2,
     },
   },
   'wide-bn-256': {

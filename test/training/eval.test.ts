@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { lastJsonLine } from '../../devkit/testing.ts';
-import { ROBUSTNESS_VARIANTS } from '../../training/robustness.ts';
+import { DEFAULT_MODEL_DIR, readModelCard } from '../../service/src/index.ts';
+import { ROBUSTNESS_TARGETS, ROBUSTNESS_VARIANTS } from '../../training/robustness.ts';
 
 const run = promisify(execFile);
 const EVAL = ['run', '-s', 'eval', '--', '--backend', 'wasm'];
@@ -44,6 +45,17 @@ describe('npm run eval', () => {
     }
     assert.match(stdout, /robustness suite \(60 test digits per variant\)/);
     assert.match(stdout, /low-res-8 +90\.00%/);
+  });
+
+  it('finds the default model at its targets, and its card saying so', async () => {
+    const { stdout } = await run('npm', [...EVAL, '--robustness-images', '1000'], { maxBuffer: 4 * 1024 * 1024 });
+    const [served] = lastJsonLine<Figures>(stdout).models;
+    assert.ok(served!.accuracy >= 0.995, `accuracy ${served!.accuracy}`);
+    for (const variant of ROBUSTNESS_VARIANTS) {
+      const accuracy = served!.robustness[variant]!;
+      assert.ok(accuracy >= ROBUSTNESS_TARGETS[variant], `${variant}: ${accuracy}`);
+    }
+    assert.equal((await readModelCard(DEFAULT_MODEL_DIR)).evaluation.accuracy, served!.accuracy);
   });
 
   it('refuses a robustness sample it cannot draw, with the reason and the usage', async () => {
