@@ -25,38 +25,35 @@ export interface GradientHelper {
   close(): Promise<void>;
 }
 
-/**
- * The worker's next message; rejects if the worker fails or exits first. Each call adds its own
- * listeners and removes them once settled: a race against one long-lived failure promise would
- * keep every step's reply alive.
- */
-function nextMessage<T>(worker: Worker): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-    };
-    const onMessage = (message: T) => (settle(), resolve(message));
-    const onError = (error: Error) => (settle(), reject(error));
-    const onExit = (code: number) => (settle(), reject(new Error(`gradient worker exited with code ${code}`)));
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-  });
-}
-
 async function startHelper(topology: unknown, backend: string): Promise<GradientHelper> {
   const worker = new Worker(new URL('./gradient-worker.ts', import.meta.url), { workerData: { topology, backend } });
-  // A worker that fails or exits between steps fails the next step, rather than ending the process
-  // (an 'error' nobody listens to) or stalling the run (a reply from a worker that has gone).
+  // One set of listeners for the worker's life, and one step at most waiting on them: no step's reply
+  // outlives its step. A worker that fails or exits fails the waiting step and every later one,
+  // rather than ending the process (an 'error' nobody hears) or leaving a step waiting forever.
+  let waiting: { resolve: (message: unknown) => void; reject: (error: Error) => void } | undefined;
   let gone: Error | undefined;
+  const taken = () => {
+    const step = waiting;
+    waiting = undefined;
+    return step;
+  };
+  const fail = (error: Error) => {
+    gone ??= error;
+    taken()?.reject(gone);
+  };
   worker
-    .on('error', (error) => (gone ??= error))
-    .on('exit', (code) => (gone ??= new Error(`gradient worker exited with code ${code}`)));
-  await nextMessage(worker);
+    .on('message', (message: unknown) => taken()?.resolve(message))
+    .on('error', fail)
+    .on('exit', (code) => fail(new Error(`gradient worker exited with code ${code}`)));
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => (waiting = { resolve: resolve as (message: unknown) => void, reject }));
+  await next();
   return {
     async gradients({ weights, inputs, labels }) {
       if (gone) throw gone;
       // Copies of the share alone: the batch's arrays are views of a whole chunk.
       const job: GradientJob = { weights, inputs: inputs.slice(), labels: labels.slice() };
-      const reply = nextMessage<GradientReply>(worker);
+      const reply = next<GradientReply>();
       worker.postMessage(job, [job.inputs.buffer as ArrayBuffer, job.labels.buffer as ArrayBuffer]);
       return reply;
     },
