@@ -88,6 +88,13 @@ export const userSettings = (schema: z.ZodObject = configSchema): string[] =>
 
 export class ConfigError extends Error {}
 
+/** A setting whose value was valid but did not work at start-up (a busy port, no model there). */
+export class StartupError extends Error {
+  constructor(setting: keyof Config, value: unknown, problem: string) {
+    super(`${setting}=${String(value)}: ${problem}`);
+  }
+}
+
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const result = configSchema.safeParse(known);

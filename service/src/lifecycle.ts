@@ -1,12 +1,26 @@
 /** Listening, graceful draining and shutdown signals for the HTTP servers. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StartupError } from './config.ts';
 
-export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+/** Listens on `port`, or fails with a sentence naming `setting` (a busy port is a user's mistake). */
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  setting: 'PORT' | 'METRICS_PORT',
+): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const problems: Record<string, string> = {
+        EADDRINUSE: `address ${host}:${port} is already in use; stop what listens there or choose another port`,
+        EACCES: `no permission to listen on ${host}:${port} (ports below 1024 need privileges)`,
+        EADDRNOTAVAIL: `${host} is not an address of this machine (see HOST)`,
+      };
+      reject(new StartupError(setting, port, problems[err.code ?? ''] ?? err.message));
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve(server.address() as AddressInfo);
     });
   });

@@ -1,6 +1,6 @@
 /** The process entry: configuration, then one replica (replica.ts wires it), then signals. */
 import pino from 'pino';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, parseConfig, StartupError } from './config.ts';
 import { onShutdownSignal } from './lifecycle.ts';
 import { startReplica } from './replica.ts';
 
@@ -13,7 +13,14 @@ try {
   process.exit(2);
 }
 const logger = pino({ level: config.LOG_LEVEL, base: { replica: config.REPLICA } });
-const replica = await startReplica(config, logger);
+let replica;
+try {
+  replica = await startReplica(config, logger);
+} catch (err) {
+  // One line, not a stack: the tfjs wasm glue would otherwise print its whole bundled source.
+  console.error(err instanceof StartupError ? err.message : `start-up failed: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 onShutdownSignal(async (signal) => {
   logger.info({ signal }, 'draining');

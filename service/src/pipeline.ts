@@ -3,7 +3,7 @@
  * configuration. The replica serves it over Koa; the bench drives it bare, so that both measure
  * the same work.
  */
-import type { Config } from './config.ts';
+import { StartupError, type Config } from './config.ts';
 import { Batcher, type BatcherOptions } from './engine/batcher.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
 import { createDecoder, type Decoder } from './imaging/offload.ts';
@@ -16,7 +16,9 @@ export interface Pipeline {
 }
 
 export async function createPipeline(config: Config, onBatch?: BatcherOptions['onBatch']): Promise<Pipeline> {
-  const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND });
+  const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND }).catch((err: unknown) => {
+    throw new StartupError('MODEL_DIR', config.MODEL_DIR, modelProblem(err));
+  });
   const batcher = new Batcher(engine, {
     maxBatchSize: config.MAX_BATCH_SIZE,
     maxDelayMs: config.MAX_BATCH_DELAY_MS,
@@ -37,4 +39,13 @@ export async function createPipeline(config: Config, onBatch?: BatcherOptions['o
       engine.dispose();
     },
   };
+}
+
+/** Why a model directory could not be served, in a sentence. */
+function modelProblem(err: unknown): string {
+  const { code, path, message } = err as NodeJS.ErrnoException;
+  if (code === 'ENOENT') {
+    return `no model there: ${path} is missing (a model directory holds model.json, weights.bin and metadata.json, as service/models/v1 and v2 do)`;
+  }
+  return `not a model this service can serve: ${message}`;
 }

@@ -85,16 +85,21 @@ export async function startReplica(
   api.maxHeadersCount = 100;
   const metrics = createMetricsServer(registry);
   const [apiAddress, metricsAddress] = await Promise.all([
-    listen(api, config.PORT, config.HOST),
-    listen(metrics, config.METRICS_PORT, config.HOST),
+    listen(api, config.PORT, config.HOST, 'PORT'),
+    listen(metrics, config.METRICS_PORT, config.HOST, 'METRICS_PORT'),
   ]);
   readiness.ready = true;
+  // Where a person opens it: any-address binds are reached as localhost.
+  const at = (port: number) => `http://${['0.0.0.0', '::'].includes(config.HOST) ? 'localhost' : config.HOST}:${port}`;
   logger.info(
     {
       port: apiAddress.port,
       metrics_port: metricsAddress.port,
       backend: engine.backend,
       model: engine.card.version,
+      page: `${at(apiAddress.port)}/`,
+      api_docs: `${at(apiAddress.port)}/docs`,
+      metrics: `${at(metricsAddress.port)}/metrics`,
     },
     'replica ready',
   );

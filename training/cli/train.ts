@@ -1,15 +1,19 @@
 /**
- * `npm run train [-- --architecture NAME --out DIR --epochs N --clean-epochs N --seed N --replicas N --batch-size N
- *                   --learning-rate X --decay X --limit N --no-augment --init DIR --backend NAME]`
+ * `npm run train [-- --architecture NAME --out DIR --force --epochs N --clean-epochs N --seed N --replicas N
+ *                   --batch-size N --learning-rate X --decay X --limit N --no-augment --init DIR --backend NAME
+ *                   --dry-run]`
  * Trains a CNN on the official 60,000 MNIST training images, evaluates it on the 10,000 test
- * images and writes model.json, weights.bin and the model card metadata.json to DIR.
+ * images and writes model.json, weights.bin and the model card metadata.json to DIR: by default a
+ * new directory under training/runs/, never a model that exists unless --force says so.
  */
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_DIR, readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
+import { readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
 import {
   ARCHITECTURES,
   DEFAULT_ARCHITECTURE,
@@ -34,10 +38,13 @@ writes model.json, weights.bin and metadata.json to --out.
 ${Object.entries(ARCHITECTURES)
   .map(([name, { summary }]) => `                         ${name}: ${summary}`)
   .join('\n')}
-  --out DIR            where to write the model (default: the default model's directory)
+  --out DIR            where to write the model (default: a new directory training/runs/NAME-TIME)
+  --force              write even where a model already is (to replace a shipped one, for example
+                       --out service/models/v2 --force); without it such a directory is refused
 The recipe is the architecture's own (docs/model.md); these options change one part of it:
   --epochs N           epochs in all
-  --clean-epochs N     last epochs without augmentation
+  --clean-epochs N     last epochs without augmentation (at most --epochs; fewer --epochs than the
+                       recipe's clean ones makes them all clean, and says so)
   --batch-size N
   --learning-rate X    initial Adam learning rate
   --decay X            learning rate multiplier after each epoch
@@ -49,12 +56,15 @@ The recipe is the architecture's own (docs/model.md); these options change one p
   --backend NAME       tfjs backend (tensorflow, wasm, cpu; default: the best that loads)
   --same-thread        prepare the batches in the training thread (default: a worker thread,
                        on the other core)
+  --dry-run            check the options, print the plan as JSON and stop before loading any data
   --help               this text
 `;
 
 const args = parseCli(USAGE, {
   architecture: { type: 'string' },
-  out: { type: 'string', default: DEFAULT_MODEL_DIR },
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   seed: { type: 'string' },
@@ -88,14 +98,16 @@ const base: Recipe = { ...DEFAULT_RECIPE, ...(ARCHITECTURES[architecture] as Arc
 const whole = (name: string, value: string | undefined, fallback: number) =>
   value === undefined ? fallback : positiveInt(name, value);
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const epochs = whole('epochs', args.epochs, base.epochs);
 const recipe: Recipe = {
   ...base,
-  epochs: whole('epochs', args.epochs, base.epochs),
+  epochs,
   batchSize: whole('batch-size', args['batch-size'], base.batchSize),
   seed: whole('seed', args.seed, base.seed),
   replicas: whole('replicas', args.replicas, base.replicas),
   limit: args.limit === undefined ? base.limit : positiveInt('limit', args.limit),
-  cleanEpochs: number(args['clean-epochs'], base.cleanEpochs),
+  // A shorter run than the recipe's clean tail is a quick trial: it trains clean throughout.
+  cleanEpochs: number(args['clean-epochs'], Math.min(base.cleanEpochs, epochs)),
   learningRate: number(args['learning-rate'], base.learningRate),
   learningRateDecay: number(args.decay, base.learningRateDecay),
   ...(args['no-augment'] ? { augment: null, redraw: null } : {}),
@@ -110,9 +122,33 @@ if (recipe.batchSize % recipe.replicas !== 0) {
   fail(USAGE, `--replicas must divide the batch size (${recipe.batchSize}), got ${recipe.replicas}`);
 }
 if (!Number.isInteger(recipe.cleanEpochs) || recipe.cleanEpochs < 0 || recipe.cleanEpochs > recipe.epochs) {
-  fail(USAGE, `--clean-epochs must be a whole number from 0 to --epochs, got "${args['clean-epochs']}"`);
+  fail(
+    USAGE,
+    `--clean-epochs must be a whole number from 0 to the ${recipe.epochs} epochs trained, got "${args['clean-epochs']}"`,
+  );
 }
-const outDir = resolve(args.out);
+if (args['clean-epochs'] === undefined && recipe.cleanEpochs < base.cleanEpochs) {
+  console.log(
+    `note: ${architecture}'s recipe ends on ${base.cleanEpochs} clean epochs; with --epochs ${epochs} all ` +
+      `${epochs} are clean (no augmentation); --clean-epochs chooses otherwise`,
+  );
+}
+const outDir = resolve(args.out ?? join('training', 'runs', `${architecture}-${timestamp(new Date())}`));
+if (!args.force && (existsSync(join(outDir, 'model.json')) || existsSync(join(outDir, 'metadata.json')))) {
+  fail(
+    USAGE,
+    `--out ${relative('.', outDir) || '.'} already holds a model; choose another directory, or add --force to replace it`,
+  );
+}
+if (args['dry-run']) {
+  console.log(JSON.stringify({ dry_run: true, architecture, out: relative('.', outDir), recipe }));
+  process.exit(0);
+}
+
+/** A directory name's time: 2026-12-06T20-31-05, sortable, no colons. */
+function timestamp(at: Date): string {
+  return at.toISOString().slice(0, 19).replaceAll(':', '-');
+}
 
 const backend = await setupBackend(args.backend);
 const trainSet = loadMnist('train');
@@ -180,7 +216,7 @@ const card = {
     seconds: Math.round(result.seconds),
     samples_per_second: Math.round(result.samplesPerSecond),
     epoch_loss: result.epochLoss.map((l) => Number(l.toFixed(4))),
-    machine: '2 cores, no GPU',
+    machine: `${availableParallelism()} cores`,
   },
   evaluation: {
     test_images: evaluation.images,
@@ -194,4 +230,6 @@ const card = {
   },
 };
 await writeFile(join(outDir, 'metadata.json'), `${JSON.stringify(card, null, 2)}\n`);
-console.log(JSON.stringify({ out: args.out, accuracy: evaluation.accuracy, seconds: Math.round(result.seconds) }));
+console.log(
+  JSON.stringify({ out: relative('.', outDir), accuracy: evaluation.accuracy, seconds: Math.round(result.seconds) }),
+);
