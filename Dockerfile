@@ -42,7 +42,8 @@ COPY devkit devkit
 COPY scripts scripts
 USER node
 ENTRYPOINT ["scripts/load.sh"]
-ENV LOAD_TARGETS=http://mnist-1:8000,http://mnist-2:8000
+# Outside compose (which names the replicas), the cluster's entry point.
+ENV LOAD_TARGETS=http://lb:8080
 CMD ["--scenario", "steady"]
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,5 +1,6 @@
 /** Command-line options of scripts/load.sh, parsed and validated once; scenarios set defaults. */
 import { parseArgs } from 'node:util';
+import { namedReplicas } from '../../devkit/compose-topology.ts';
 import type { LoadPlan } from '../../devkit/loadgen/driver.ts';
 import { INPUT_FORMS, type InputForm } from '../../devkit/loadgen/payloads.ts';
 import type { Summary } from '../../devkit/loadgen/tally.ts';
@@ -13,7 +14,8 @@ Sends real MNIST test digits to the replicas and prints a summary per target.
 
 Targets
   --target URL          a replica's API (repeatable; default: $LOAD_TARGETS, comma-separated,
-                        else http://localhost:8000 and http://localhost:9000)
+                        else the API of each replica compose.yaml names, on the host ports
+                        .env or the environment set: http://127.0.0.1:8000 and :9000 by default)
   --weights A,B,...     share of requests per target, e.g. 70,30 (default: equal)
 How much
   --duration SECONDS    run time, e.g. 30, 30s or 2m (default 30s)
@@ -127,7 +129,7 @@ export function parseOptions(argv: string[]): CliOptions | 'help' {
   const preset = values.scenario ? scenarioDefaults(values.scenario as Scenario) : {};
 
   const fromEnv = process.env.LOAD_TARGETS?.split(',').filter(Boolean);
-  const targets = (values.target ?? fromEnv ?? ['http://localhost:8000', 'http://localhost:9000']).map((t) => {
+  const targets = (values.target ?? fromEnv ?? namedReplicas().map((r) => r.api)).map((t) => {
     try {
       return new URL(t).origin;
     } catch {

@@ -15,6 +15,8 @@ import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { carries, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 import { launchChromium } from '../../devkit/browser.ts';
+import { SCALABLE_REPLICAS } from '../../devkit/compose-topology.ts';
+import { shellCommands, words } from '../support/docs.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
 import {
   byReplica,
@@ -27,6 +29,8 @@ import {
   predict,
   query,
   REPLICAS,
+  FIRST,
+  SECOND,
   run,
   SERVICES,
   startStack,
@@ -122,13 +126,13 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     rmSync(dir, { recursive: true });
     const answer = JSON.parse(stdout) as { digit: number; replica: string };
     assert.equal(answer.digit, digits(1, 11)[0]!.label);
-    assert.ok(['mnist-1', 'mnist-2'].includes(answer.replica), answer.replica);
+    assert.ok([FIRST, SECOND].includes(answer.replica), answer.replica);
     const { stdout: out } = await run('scripts/load.sh', [
       ...['--target', LB, '--requests', '300', '--concurrency', '8', '--quiet', '--json'],
     ]);
     const summary = lastJsonLine<{ total: { ok: number; by_replica: Record<string, number> } }>(out);
     assert.equal(summary.total.ok, 300);
-    assert.deepEqual(Object.keys(summary.total.by_replica), ['mnist-1', 'mnist-2'], 'the summary names both');
+    assert.deepEqual(Object.keys(summary.total.by_replica), [FIRST, SECOND], 'the summary names both');
     for (const n of Object.values(summary.total.by_replica))
       assert.ok(n >= 60, JSON.stringify(summary.total.by_replica));
   });
@@ -136,13 +140,18 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   it("is scraped by Prometheus: both replicas, the load balancer's view of each, and node-exporter up", async () => {
     const lbView = await waitFor('the load balancer scraped', 30, async () => {
       const upByReplica = byReplica(await query('haproxy_server_status{job="lb",state="UP"}'));
-      return upByReplica['mnist-1'] === 1 && upByReplica['mnist-2'] === 1 ? upByReplica : undefined;
+      return upByReplica[FIRST] === 1 && upByReplica[SECOND] === 1 ? upByReplica : undefined;
     });
-    assert.deepEqual(Object.keys(lbView).sort(), ['mnist-1', 'mnist-2']);
+    assert.deepEqual(
+      Object.keys(lbView)
+        .filter((server) => lbView[server] === 1)
+        .sort(),
+      [FIRST, SECOND],
+    );
     await waitFor('all targets up', 60, async () => {
       const up = await query('up');
       const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);
-      return ['mnist-1', 'mnist-2', 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
+      return [FIRST, SECOND, 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
     });
   });
 
@@ -166,16 +175,16 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       const values = byReplica(
         await query('sum by (replica) (mnist_http_requests_total{route="/predict",status="200"})'),
       );
-      return values['mnist-1']! >= 20 && values['mnist-2']! >= 20 ? values : undefined;
+      return values[FIRST]! >= 20 && values[SECOND]! >= 20 ? values : undefined;
     });
-    assert.deepEqual(Object.keys(counts).sort(), ['mnist-1', 'mnist-2']);
+    assert.deepEqual(Object.keys(counts).sort(), [FIRST, SECOND]);
     const info = await query('mnist_model_info');
-    assert.deepEqual(info.map((r) => r.metric.replica).sort(), ['mnist-1', 'mnist-2']);
+    assert.deepEqual(info.map((r) => r.metric.replica).sort(), [FIRST, SECOND]);
   });
 
   it('reports a CPU limit of 1 core read from inside each container', async () => {
     const limits = byReplica(await query('mnist_container_cpu_limit_cores'));
-    assert.deepEqual(limits, { 'mnist-1': 1, 'mnist-2': 1 });
+    assert.deepEqual(limits, { [FIRST]: 1, [SECOND]: 1 });
   });
 
   it('answers every dashboard query and every recording rule with data, per replica where the panel is', async () => {
@@ -212,7 +221,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
         const result = await query(check.expr);
         const replicas = new Set(result.map((r) => r.metric.replica));
         if (result.length === 0) empty.push(`${check.name}: no data`);
-        else if (check.perReplica && !(replicas.has('mnist-1') && replicas.has('mnist-2'))) {
+        else if (check.perReplica && !(replicas.has(FIRST) && replicas.has(SECOND))) {
           empty.push(`${check.name}: only ${[...replicas].join(', ')}`);
         }
       }
@@ -244,8 +253,8 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     const summary = lastJsonLine<{ targets: { requests: number; good_error_rate: number; accuracy: number }[] }>(
       stdout,
     );
-    const sent = { 'mnist-1': summary.targets[0]!.requests, 'mnist-2': summary.targets[1]!.requests };
-    assert.ok(sent['mnist-1'] > sent['mnist-2'] * 1.6, `70/30 skew: ${JSON.stringify(sent)}`);
+    const sent = { [FIRST]: summary.targets[0]!.requests, [SECOND]: summary.targets[1]!.requests };
+    assert.ok(sent[FIRST]! > sent[SECOND]! * 1.6, `70/30 skew: ${JSON.stringify(sent)}`);
     for (const t of summary.targets) {
       assert.equal(t.good_error_rate, 0);
       assert.ok(t.accuracy >= 0.97, `accuracy ${t.accuracy}`);
@@ -253,10 +262,10 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     await waitFor('Prometheus to count every request the script sent', 30, async () => {
       const after = await total();
       const counted = {
-        'mnist-1': after['mnist-1']! - before['mnist-1']!,
-        'mnist-2': after['mnist-2']! - before['mnist-2']!,
+        [FIRST]: after[FIRST]! - before[FIRST]!,
+        [SECOND]: after[SECOND]! - before[SECOND]!,
       };
-      return counted['mnist-1'] === sent['mnist-1'] && counted['mnist-2'] === sent['mnist-2'] ? true : undefined;
+      return counted[FIRST] === sent[FIRST] && counted[SECOND] === sent[SECOND] ? true : undefined;
     });
     const compared = await run('scripts/compare.sh', ['--window', '1m', '--json']);
     type Figures = {
@@ -269,16 +278,16 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
       models: Record<string, string>;
       replicas: Record<string, Figures>;
     };
-    for (const replica of ['mnist-1', 'mnist-2']) {
+    for (const replica of [FIRST, SECOND]) {
       assert.ok(table[replica]!.throughput_per_s > 0, `${replica} throughput`);
       assert.ok(table[replica]!.cpu_of_limit > 0, `${replica} CPU`);
       assert.ok(table[replica]!.confidence_p50 > 0.5 && table[replica]!.confidence_p50 <= 1, `${replica} confidence`);
       assert.ok(table[replica]!.inference_per_image_seconds > 0, `${replica} inference time per image`);
     }
     // Both serve the default model unless .env says otherwise.
-    assert.match(models['mnist-1']!, /^[\w-]+@\S+$/);
-    assert.equal(models['mnist-2'], models['mnist-1']);
-    assert.ok(table['mnist-1']!.throughput_per_s > table['mnist-2']!.throughput_per_s, 'the skew shows in Prometheus');
+    assert.match(models[FIRST]!, /^[\w-]+@\S+$/);
+    assert.equal(models[SECOND], models[FIRST]);
+    assert.ok(table[FIRST]!.throughput_per_s > table[SECOND]!.throughput_per_s, 'the skew shows in Prometheus');
   });
 
   it('runs the load generator inside the cluster network with the `load` profile', async () => {
@@ -287,31 +296,62 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual([summary.total.requests, summary.total.ok], [60, 60]);
   });
 
+  it("adds a third and a fourth replica with the README's one command: the entry point, Prometheus and the comparison dashboard see all four", async () => {
+    const scale = shellCommands('README.md').find((c) => c.startsWith('docker compose up') && c.includes('--scale'));
+    assert.ok(scale, 'the README says how to add replicas');
+    await compose(...words(scale).slice(2));
+    try {
+      const names = await waitFor('four replicas to answer through the entry point', 90, async () => {
+        const { stdout } = await run('scripts/load.sh', [
+          ...['--target', LB, '--requests', '400', '--concurrency', '16', '--quiet', '--json'],
+        ]);
+        const { by_replica } = lastJsonLine<{ total: { by_replica: Record<string, number> } }>(stdout).total;
+        return Object.keys(by_replica).length === 4 ? Object.keys(by_replica).sort() : undefined;
+      });
+      for (const name of REPLICAS.map((r) => r.name)) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+      await waitFor('Prometheus to scrape all four by name', 60, async () => {
+        const scraped = (await query('mnist_model_info{job="mnist"}')).map((r) => r.metric.replica).sort();
+        return JSON.stringify(scraped) === JSON.stringify(names) ? true : undefined;
+      });
+      const overview = DASHBOARDS['cluster-overview.json'];
+      for (const title of ['Request rate', 'CPU use as share of the limit']) {
+        const panel = queriesOf(overview).find((q) => q.panel.title === title)!;
+        const expr = panel.query.expr.replaceAll('$replica', '.*').replaceAll('$__rate_interval', '1m');
+        await waitFor(`${title} to have four series`, 60, async () => {
+          const series = new Set((await query(expr)).map((r) => r.metric.replica));
+          return series.size === 4 ? true : undefined;
+        });
+      }
+    } finally {
+      await compose('up', '--detach', '--wait', '--scale', `${SCALABLE_REPLICAS}=0`, SCALABLE_REPLICAS);
+    }
+  });
+
   it('keeps serving on one replica while the other is stopped, alerts a webhook, and brings it back with compose start', async () => {
-    const down = { alertname: 'MnistReplicaDown', replica: 'mnist-2', severity: 'critical', cluster: 'mnist-cluster' };
+    const down = { alertname: 'MnistReplicaDown', replica: SECOND, severity: 'critical', cluster: 'mnist-cluster' };
     const stoppedAt = Date.now();
-    await compose('stop', 'mnist-2');
+    await compose('stop', SECOND);
     const [d] = digits(1, 42);
     const png = await encodeDigit(d!.pixels);
-    assert.equal((await predict(REPLICAS[0].api, png)).digit, d!.label);
-    await assert.rejects(fetch(`${REPLICAS[1].api}/healthz`));
-    await waitFor('Prometheus to see mnist-2 down', 60, async () => {
+    assert.equal((await predict(REPLICAS[0]!.api, png)).digit, d!.label);
+    await assert.rejects(fetch(`${REPLICAS[1]!.api}/healthz`));
+    await waitFor(`Prometheus to see ${SECOND} down`, 60, async () => {
       const up = byReplica(await query('up{job="mnist"}'));
-      return up['mnist-2'] === 0 && up['mnist-1'] === 1 ? true : undefined;
+      return up[SECOND] === 0 && up[FIRST] === 1 ? true : undefined;
     });
     // Through Prometheus (30 s of `for`) and Alertmanager (10 s of group_wait) to the webhook.
     const firing = await alerts.next(carries('firing', down), 150);
     const alert = firing.alerts.find((a) => a.labels.alertname === 'MnistReplicaDown')!;
     assert.equal(alert.annotations.runbook_url, 'docs/operations.md#mnistreplicadown');
-    assert.match(alert.annotations.dashboard!, /\/d\/mnist-cluster-overview\?var-replica=mnist-2$/);
+    assert.ok(alert.annotations.dashboard!.endsWith(`/d/mnist-cluster-overview?var-replica=${SECOND}`));
     const startedAt = Date.now();
-    await compose('start', 'mnist-2');
-    await waitFor('mnist-2 healthy again', 120, async () =>
-      (await health())['mnist-2'] === 'healthy' ? true : undefined,
+    await compose('start', SECOND);
+    await waitFor(`${SECOND} healthy again`, 120, async () =>
+      (await health())[SECOND] === 'healthy' ? true : undefined,
     );
-    assert.equal((await predict(REPLICAS[1].api, png)).replica, 'mnist-2');
-    await waitFor('Prometheus to see mnist-2 up', 60, async () =>
-      byReplica(await query('up{job="mnist"}'))['mnist-2'] === 1 ? true : undefined,
+    assert.equal((await predict(REPLICAS[1]!.api, png)).replica, SECOND);
+    await waitFor(`Prometheus to see ${SECOND} up`, 60, async () =>
+      byReplica(await query('up{job="mnist"}'))[SECOND] === 1 ? true : undefined,
     );
     const resolved = await alerts.next(carries('resolved', down), 150);
     const others = alerts.notifications.flatMap((n) =>

@@ -17,6 +17,8 @@ import {
   PROMETHEUS,
   query,
   REPLICAS,
+  FIRST,
+  SECOND,
   run,
   startStack,
   stopStack,
@@ -81,7 +83,7 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
     const firing = await waitFor('MnistSheddingLoad to fire for both replicas', 120, async () => {
       const states = await alerts('MnistSheddingLoad');
       const replicas = states.filter((a) => a.state === 'firing').map((a) => a.labels.replica);
-      return replicas.includes('mnist-1') && replicas.includes('mnist-2') ? replicas : undefined;
+      return replicas.includes(FIRST) && replicas.includes(SECOND) ? replicas : undefined;
     });
     assert.equal(firing.length, 2);
     t.diagnostic(`MnistSheddingLoad firing for both replicas after ${since()}`);
@@ -127,11 +129,11 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
   });
 
   it('keeps serving when a replica is killed during load (no error through the load balancer); the restart policy brings it back', async (t) => {
-    const victim = REPLICAS[1];
+    const victim = REPLICAS[1]!;
     const before = await containerOf(victim.name);
     const startedBefore = await waitFor('both replicas scraped', 60, async () => {
       const started = byReplica(await query('process_start_time_seconds{job="mnist"}'));
-      return started['mnist-1'] && started['mnist-2'] ? started : undefined;
+      return started[FIRST] && started[SECOND] ? started : undefined;
     });
     const load = backgroundLoad([
       ...REPLICAS.flatMap((r) => ['--target', r.api]),
@@ -164,15 +166,15 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       balanced!.requests,
       `no error through the load balancer: ${JSON.stringify(balanced!.by_status)}`,
     );
-    assert.ok(balanced!.by_replica['mnist-2']! > 0 && balanced!.by_replica['mnist-1']! > 0, 'both served through it');
+    assert.ok(balanced!.by_replica[SECOND]! > 0 && balanced!.by_replica[FIRST]! > 0, 'both served through it');
     const [survivor, killed] = summary.targets;
     for (const target of summary.targets) t.diagnostic(`${target.target}: ${JSON.stringify(target.by_status)}`);
     assert.equal(
       survivor!.ok,
       survivor!.requests,
-      `mnist-1 answered everything: ${JSON.stringify(survivor!.by_status)}`,
+      `${FIRST} answered everything: ${JSON.stringify(survivor!.by_status)}`,
     );
-    assert.ok(killed!.ok < killed!.requests, `mnist-2 failed while down: ${JSON.stringify(killed!.by_status)}`);
+    assert.ok(killed!.ok < killed!.requests, `${SECOND} failed while down: ${JSON.stringify(killed!.by_status)}`);
     assert.ok((killed!.by_status['200'] ?? 0) > 0, 'and served before and after');
     assert.deepEqual(
       Object.keys(killed!.by_status).filter((s) => /^[45]\d\d$/.test(s) && s !== '200'),
@@ -180,20 +182,20 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       'its failures were refused or reset connections, not HTTP errors',
     );
     // Prometheus: a new process behind mnist-2 (and the old one on mnist-1), up again, counters reset.
-    await waitFor('Prometheus to scrape the restarted mnist-2', 60, async () => {
+    await waitFor(`Prometheus to scrape the restarted ${SECOND}`, 60, async () => {
       const started = byReplica(await query('process_start_time_seconds{job="mnist"}'));
       const up = byReplica(await query('up{job="mnist"}'));
-      return started['mnist-2']! > startedBefore['mnist-2']! && up['mnist-2'] === 1 ? true : undefined;
+      return started[SECOND]! > startedBefore[SECOND]! && up[SECOND] === 1 ? true : undefined;
     });
     const started = byReplica(await query('process_start_time_seconds{job="mnist"}'));
-    assert.equal(started['mnist-1'], startedBefore['mnist-1'], 'mnist-1 was not restarted');
-    const resets = await waitFor("mnist-2's counters to start again from zero", 30, async () => {
+    assert.equal(started[FIRST], startedBefore[FIRST], `${FIRST} was not restarted`);
+    const resets = await waitFor(`${SECOND}'s counters to start again from zero`, 30, async () => {
       const counted = byReplica(
         await query('sum by (replica) (resets(mnist_http_requests_total{job="mnist",route="/predict"}[5m]))'),
       );
-      return counted['mnist-2']! >= 1 ? counted : undefined;
+      return counted[SECOND]! >= 1 ? counted : undefined;
     });
-    assert.equal(resets['mnist-1'], 0);
+    assert.equal(resets[FIRST], 0);
     // Whether a scrape fell inside the outage depends on timing (a restart takes about as long as
     // the 2 s scrape interval): reported, not asserted.
     const lowest = byReplica(await query('min_over_time(up{job="mnist"}[2m])'));
@@ -201,11 +203,11 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
   });
 
   it('sends a draining replica (SIGTERM) nothing new: no error through the load balancer, and it comes back', async (t) => {
-    const victim = REPLICAS[1];
+    const victim = REPLICAS[1]!;
     const before = await containerOf(victim.name);
     await waitFor('the load balancer to see both replicas up', 60, async () => {
       const up = byReplica(await query('haproxy_server_status{job="lb",state="UP"}'));
-      return up['mnist-1'] === 1 && up['mnist-2'] === 1 ? true : undefined;
+      return up[FIRST] === 1 && up[SECOND] === 1 ? true : undefined;
     });
     const throughLb = backgroundLoad(['--target', LB, '--concurrency', '8', '--duration', '20']);
     await new Promise((r) => setTimeout(r, 5000));
@@ -229,11 +231,7 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
   it('keeps its history across a recreated Prometheus container (named volume)', async () => {
     const at = Math.floor(Date.now() / 1000) - 30;
     const series = async () => {
-      const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent('up')}&time=${at}`);
-      const body = (await res.json()) as {
-        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-      };
-      return body.data.result
+      return (await query('up', at))
         .map((r) => `${r.metric.job}/${r.metric.replica ?? r.metric.instance}=${r.value[1]}`)
         .sort();
     };

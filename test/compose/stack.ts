@@ -8,25 +8,31 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
+import { composeEnv, namedReplicas, serviceUrl } from '../../devkit/compose-topology.ts';
+import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
+import { multipart } from '../../devkit/testing.ts';
 
 export { waitFor } from '../support/cluster.ts';
 
 export const run = promisify(execFile);
-export const PROMETHEUS = 'http://127.0.0.1:9090';
-/** The load balancer's entry point, in front of every replica. */
-export const LB = 'http://127.0.0.1:8080';
-export const REPLICAS = [
-  { name: 'mnist-1', api: 'http://127.0.0.1:8000' },
-  { name: 'mnist-2', api: 'http://127.0.0.1:9000' },
-] as const;
-export const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
-
+// The tier runs with Prometheus's host port moved by its setting, as a user whose 9090 is taken
+// would; the scripts it runs (compare.sh) inherit the setting as theirs would.
+process.env.PROMETHEUS_PORT ??= '19090';
 // The test's own Grafana admin password, so its API can be asked as admin where Grafana runs, and
 // (set by startStack) its own webhook for Alertmanager's notifications.
 const stackEnv: Record<string, string> = { GRAFANA_ADMIN_PASSWORD: `test-${process.pid}-${Date.now()}` };
+const env = composeEnv();
+export const PROMETHEUS = serviceUrl('prometheus', 9090, env);
+/** The load balancer's entry point, in front of every replica. */
+export const LB = serviceUrl('lb', 8080, env);
+/** The replicas compose.yaml names, with the host ports this run publishes them on. */
+export const REPLICAS = namedReplicas(env);
+export const [FIRST, SECOND] = REPLICAS.map((r) => r.name) as [string, string];
+export const GRAFANA_IMAGE = /image: *(grafana\/grafana:\S+)/.exec(readFileSync('compose.yaml', 'utf8'))![1]!;
+
 let alertReceiver: AlertReceiver | undefined;
 
-export const GRAFANA = 'http://127.0.0.1:3000';
+export const GRAFANA = serviceUrl('grafana', 3000, env);
 /** Grafana's HTTP API as its admin, with the password this test gave it. */
 export function grafana(path: string, init: RequestInit = {}): Promise<Response> {
   const auth = Buffer.from(`admin:${stackEnv.GRAFANA_ADMIN_PASSWORD}`).toString('base64');
@@ -74,25 +80,15 @@ export async function health(): Promise<Record<string, string>> {
   );
 }
 
-export interface PromResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
+export type PromResult = Sample;
 
-export async function query(expr: string): Promise<PromResult[]> {
-  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: PromResult[] } };
-  assert.equal(body.status, 'success', `query failed: ${expr}`);
-  return body.data.result;
-}
+export const query = (expr: string, time?: number): Promise<Sample[]> => queryPrometheus(PROMETHEUS, expr, time);
 
 export const byReplica = (results: PromResult[]) =>
   Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));
 
 export async function predict(api: string, bytes: Buffer): Promise<{ digit: number; replica: string }> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'digit.png');
-  const res = await fetch(`${api}/predict`, { method: 'POST', body: form });
+  const res = await fetch(`${api}/predict`, { method: 'POST', body: multipart(bytes) });
   assert.equal(res.status, 200);
   return (await res.json()) as { digit: number; replica: string };
 }
@@ -113,7 +109,7 @@ export async function startStack(): Promise<{ withGrafana: boolean; alerts: Aler
 }
 
 /** Every service of the cluster but Grafana (whose image may be missing) and the load profile. */
-export const SERVICES = ['mnist-1', 'mnist-2', 'lb', 'node-exporter', 'prometheus', 'alertmanager'];
+export const SERVICES = [...REPLICAS.map((r) => r.name), 'lb', 'node-exporter', 'prometheus', 'alertmanager'];
 
 /** Removes the stack with its volumes and checks nothing is left. */
 export async function stopStack(): Promise<void> {

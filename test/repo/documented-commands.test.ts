@@ -12,17 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startTestReplica } from '../../devkit/testing.ts';
+import { shellCommands, words } from '../support/docs.ts';
 
 const run = promisify(execFile);
-
-/** The shell commands of a page's ```sh blocks, continuation lines joined. */
-export function shellCommands(page: string): string[] {
-  const blocks = [...readFileSync(page, 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks
-    .flatMap((block) => block.replaceAll('\\\n', ' ').split('\n'))
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
-}
 
 const DOCUMENTED_PAGES = ['README.md', 'docs/model.md', 'docs/api.md', 'docs/operations.md', 'docs/scaling.md'];
 
@@ -88,8 +80,7 @@ describe('every documented npm run train', () => {
       const dir = mkdtempSync(join(tmpdir(), 'mnist-train-'));
       try {
         // Scratch directories of the docs go to a fresh one, so nothing on this machine decides.
-        const line = command.replace(/\s+#.*/, '').replaceAll('/tmp/', `${dir}/`);
-        const args = line.split(/\s+/).slice(3);
+        const args = words(command.replaceAll('/tmp/', `${dir}/`)).slice(3);
         const { stdout } = await run('npm', ['run', '-s', 'train', ...(args.length ? args : ['--']), '--dry-run']);
         const plan = JSON.parse(stdout.trim().split('\n').at(-1)!) as { dry_run: boolean; out: string };
         assert.equal(plan.dry_run, true);

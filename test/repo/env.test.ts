@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, userSettings } from '../../service/src/index.ts';
 import { stalePages } from '../../scripts/docs/main.ts';
+import { namedReplicas, SCALABLE_REPLICAS } from '../../devkit/compose-topology.ts';
 import { renderEnvExample } from '../../scripts/docs/references.ts';
 
 const composeText = readFileSync('compose.yaml', 'utf8');
@@ -30,17 +31,22 @@ function passedThrough(env: Record<string, string> = {}): string[] {
 describe('configuration reaches the replicas', () => {
   const settings = userSettings().sort();
 
-  it('compose.yaml passes every user setting to both replicas, each under its own name', () => {
+  const replicaServices = [...namedReplicas().map((r) => r.name), SCALABLE_REPLICAS];
+
+  it('compose.yaml passes every user setting to every replica service, each under its own name', () => {
     assert.ok(settings.length >= 10);
-    for (const service of ['mnist-1', 'mnist-2']) {
+    for (const service of replicaServices) {
       assert.deepEqual(passedThrough(compose.services[service]!.environment), settings, service);
-      assert.ok(compose.services[service]!.environment!.REPLICA, `${service} names itself`);
     }
+    for (const { name } of namedReplicas()) assert.equal(compose.services[name]!.environment!.REPLICA, name);
   });
 
-  it('each replica serves the model its own variable names, the default when it is empty', () => {
-    assert.equal(compose.services['mnist-1']!.environment!.MODEL_DIR, '${MNIST_1_MODEL_DIR:-}');
-    assert.equal(compose.services['mnist-2']!.environment!.MODEL_DIR, '${MNIST_2_MODEL_DIR:-}');
+  it('each replica service serves the model its own variable names, the default when it is empty', () => {
+    const variables = replicaServices.map(
+      (s) => /^\$\{([A-Z0-9_]+):-\}$/.exec(compose.services[s]!.environment!.MODEL_DIR!)?.[1],
+    );
+    assert.ok(variables.every(Boolean), JSON.stringify(variables));
+    assert.equal(new Set(variables).size, replicaServices.length, 'one variable each');
     assert.equal(stack.services.mnist!.environment!.MODEL_DIR, '${MODEL_DIR:-}');
   });
 
