@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load generator for the replicas: real MNIST digits, good and bad requests, per-target summary.
-# `scripts/load.sh --help` lists every option. Needs `npm ci` at the repository root.
+# `scripts/load.sh --help` lists every option. Needs Node.js 24 and `npm ci`.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-exec "$root/node_modules/.bin/tsx" "$root/scripts/load/main.ts" "$@"
+. "$(dirname "$0")/lib/run-ts.sh"
+run_ts scripts/load/main.ts "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak benchmark: steady load on one replica, memory and p99 per interval, exit 1 if memory grows.
-# `scripts/soak.sh --help` lists every option. Needs `npm ci` at the repository root.
+# `scripts/soak.sh --help` lists every option. Needs Node.js 24 and `npm ci`.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-exec "$root/node_modules/.bin/tsx" "$root/scripts/soak/main.ts" "$@"
+. "$(dirname "$0")/lib/run-ts.sh"
+run_ts scripts/soak/main.ts "$@"

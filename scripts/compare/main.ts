@@ -3,6 +3,8 @@
  * prints them side by side (or as JSON).
  */
 import { fail, parseCli } from '../../devkit/cli.ts';
+import { serviceUrl } from '../../devkit/compose-topology.ts';
+import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
 
 const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]
 
@@ -11,14 +13,14 @@ throughput, latency p50/p95/p99, error ratio (5xx and 429), CPU use as a share o
 share of throttled CPU periods, peak resident memory, mean batch size, inference time per image,
 median confidence and the share of answers below 0.9 confidence (a canary's figures).
 
-  --prometheus URL   Prometheus's address (default http://localhost:9090)
+  --prometheus URL   Prometheus's address (default: the compose cluster's, PROMETHEUS_PORT or 9090)
   --window W         a PromQL duration such as 1m, 5m, 1h (default 5m)
   --json             one JSON object instead of the table
   --help             this text
 `;
 
 const values = parseCli(USAGE, {
-  prometheus: { type: 'string', default: 'http://localhost:9090' },
+  prometheus: { type: 'string', default: serviceUrl('prometheus', 9090) },
   window: { type: 'string', default: '5m' },
   json: { type: 'boolean', default: false },
 });
@@ -52,26 +54,9 @@ const FIGURES: Record<string, string> = {
 /** Which model each replica serves: `name@version`, from its info series. */
 const MODELS = 'mnist_model_info{job="mnist"}';
 
-type Series = { metric: Record<string, string>; value: [number, string] };
+const query = (expr: string) => queryPrometheus(values.prometheus, expr);
 
-async function query(expr: string): Promise<Series[]> {
-  const url = `${values.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`;
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (err) {
-    throw new Error(`cannot reach Prometheus at ${values.prometheus}: ${(err as Error).message}`, { cause: err });
-  }
-  const body = (await res.json()) as {
-    status: string;
-    error?: string;
-    data: { result: Series[] };
-  };
-  if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`);
-  return body.data.result;
-}
-
-const byReplica = <T>(series: Series[], value: (s: Series) => T) =>
+const byReplica = <T>(series: Sample[], value: (s: Sample) => T) =>
   new Map(series.map((s) => [s.metric.replica ?? '?', value(s)]));
 const columns = Object.keys(FIGURES);
 const [models, ...results] = await Promise.all([
