@@ -109,21 +109,41 @@ async function recogniseDrawing(): Promise<void> {
   if (blob) await send(blob, 'drawing.png');
 }
 
-/** Shows a chosen, dropped or pasted picture on the pad, then sends the file as it is. */
+/**
+ * Longest side a picture is sent at. The service normalises a digit at a 160 px working size, so
+ * a phone photo scaled to this loses nothing the model uses, and never meets the size limits.
+ */
+const SEND_SIDE = 1024;
+
+/**
+ * Shows a chosen, dropped or pasted picture on the pad, then sends it: as it is when small, scaled
+ * down (losslessly encoded) when larger than SEND_SIDE, since the browser has decoded it anyway.
+ */
 async function recogniseFile(file: File): Promise<void> {
   clearPad();
+  let bitmap: ImageBitmap;
   try {
-    const bitmap = await createImageBitmap(file);
-    const scale = Math.min(pad.width / bitmap.width, pad.height / bitmap.height);
-    const [w, h] = [bitmap.width * scale, bitmap.height * scale];
-    pen.drawImage(bitmap, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+    bitmap = await createImageBitmap(file);
   } catch {
     // Not a picture the browser can show: the service says what it is.
+    return send(file, file.name || 'picture');
   }
-  await send(file, file.name || 'picture');
+  const scale = Math.min(pad.width / bitmap.width, pad.height / bitmap.height);
+  const [w, h] = [bitmap.width * scale, bitmap.height * scale];
+  pen.drawImage(bitmap, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+  const shrink = SEND_SIDE / Math.max(bitmap.width, bitmap.height);
+  if (shrink >= 1) return send(file, file.name || 'picture');
+  const small = document.createElement('canvas');
+  [small.width, small.height] = [Math.round(bitmap.width * shrink), Math.round(bitmap.height * shrink)];
+  const brush = small.getContext('2d')!;
+  brush.imageSmoothingQuality = 'high';
+  brush.drawImage(bitmap, 0, 0, small.width, small.height);
+  const blob = await new Promise<Blob | null>((resolve) => small.toBlob(resolve, 'image/png'));
+  const note = `the ${bitmap.width}x${bitmap.height} picture was sent scaled down to ${small.width}x${small.height}`;
+  await send(blob ?? file, 'picture.png', blob ? note : undefined);
 }
 
-async function send(file: Blob, name: string): Promise<void> {
+async function send(file: Blob, name: string, note?: string): Promise<void> {
   const form = new FormData();
   form.append('file', file, name);
   statusLine.textContent = 'Recognising…';
@@ -147,7 +167,7 @@ async function send(file: Blob, name: string): Promise<void> {
   }
   showError(undefined);
   showAnswer(body, roundTrip);
-  statusLine.textContent = `Recognised a ${body.digit}.`;
+  statusLine.textContent = `Recognised a ${body.digit}${note ? ` (${note})` : ''}.`;
 }
 
 function showError(message: string | undefined): void {

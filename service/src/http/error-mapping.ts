@@ -51,6 +51,9 @@ export function parserError(err: unknown, code: ErrorCode): ApiError {
 }
 
 export function tooLarge(limit?: number): ApiError {
-  const what = limit === undefined ? 'the limit' : `the limit of ${limit} bytes`;
-  return new ApiError('payload_too_large', `the request body is larger than ${what}`);
+  const what = limit === undefined ? 'the limit' : `the limit of ${limit} bytes (${(limit / 2 ** 20).toFixed(1)} MiB)`;
+  return new ApiError(
+    'payload_too_large',
+    `the request body is larger than ${what}: send a smaller picture; a digit needs no more than about 1000 pixels a side`,
+  );
 }

@@ -30,7 +30,10 @@ export const ERRORS = {
     when: 'the bytes are an image format the service does not decode (SVG, ...)',
   },
   undecodable_image: { status: 422, when: 'the bytes do not decode as the image they claim to be' },
-  blank_image: { status: 422, when: 'the picture holds no ink: there is no digit to classify' },
+  blank_image: {
+    status: 422,
+    when: 'the picture holds no ink that stands out from the paper and its noise, or only a speck: there is no digit to classify',
+  },
   overloaded: { status: 429, when: 'the inference queue is full (MAX_QUEUE); retry after Retry-After' },
   headers_too_large: { status: 431, when: 'the request headers exceed 16 KiB' },
   client_closed_request: { status: 499, when: 'the client disconnected before its answer (logged and counted only)' },

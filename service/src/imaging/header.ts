@@ -57,8 +57,13 @@ export function readHeader(bytes: Uint8Array, maxPixels: number): ImageHeader {
   if (width * height > maxPixels) {
     throw new ImageError(
       'image_too_large',
-      `the image declares ${width}x${height} pixels, more than the limit of ${maxPixels} pixels`,
+      `the image is ${width}x${height} pixels (${megapixels(width * height)} megapixels), more than the ` +
+        `${megapixels(maxPixels)} megapixels this service takes (${maxPixels} pixels, a square of ` +
+        `${Math.floor(Math.sqrt(maxPixels))} a side): scale it down and send it again; ` +
+        'a digit needs no more than about 1000 pixels a side',
     );
   }
   return { mediaType, width, height };
 }
+
+const megapixels = (pixels: number) => (pixels / 1e6).toFixed(1);

@@ -13,6 +13,18 @@ export const DIGIT_BOX = 20;
 const CENTRE = 14;
 /** MNIST strokes are about 2.5 px wide in the 20 px box; thinner input strokes are thickened. */
 const TARGET_STROKE = 2.5;
+/**
+ * No digit without ink that stands out: the darkest ink must differ from the paper by at least
+ * MIN_CONTRAST grey levels, and by CONTRAST_OVER_NOISE times the paper's own noise (the upper
+ * quartile of the border's deviations from the paper, which a digit touching a quarter of the
+ * border leaves alone). Noise alone never gets there: the extreme of Gaussian noise over even a
+ * 24-megapixel photo is under 9 such deviations, clipped at black or white too, so paper with
+ * nothing on it is refused as blank instead of answered with a made-up digit (docs/api.md).
+ */
+const MIN_CONTRAST = 10;
+const CONTRAST_OVER_NOISE = 10;
+/** Fewest pixels the ink must span one way: MNIST's smallest digits span 20 of 28, low-resolution ones 6. */
+const MIN_INK_SIDE = 3;
 /** Longest side at which strokes are measured and thickened (8x the final box). */
 const WORKING_SIZE = 8 * DIGIT_BOX;
 
@@ -39,7 +51,8 @@ function quantile(values: number[], q: number): number {
  * app) has a noiseless border, so nothing of its faint anti-aliased edges is lost.
  */
 export function toInkOnBlack(img: GreyImage): GreyImage {
-  const paper = quantile(borderValues(img), 0.5);
+  const border = borderValues(img);
+  const paper = quantile(border, 0.5);
   const invert = paper > 127.5;
   const ink = new Float32Array(img.data.length);
   let peak = 0;
@@ -47,7 +60,11 @@ export function toInkOnBlack(img: GreyImage): GreyImage {
     ink[i] = Math.max(invert ? paper - img.data[i]! : img.data[i]! - paper, 0);
     peak = Math.max(peak, ink[i]!);
   }
-  if (peak === 0) return greyImage(img.width, img.height, ink);
+  const noise = quantile(
+    border.map((v) => Math.abs(v - paper)),
+    0.75,
+  );
+  if (peak < Math.max(MIN_CONTRAST, CONTRAST_OVER_NOISE * noise)) return greyImage(img.width, img.height);
   const scale = 255 / peak;
   const stretched = greyImage(
     img.width,
@@ -254,7 +271,9 @@ export interface NormalisedDigit {
 export function normaliseDigit(img: GreyImage): NormalisedDigit {
   const ink = toInkOnBlack(img);
   const box = boundingBox(ink);
-  if (!box) return { digit: greyImage(MNIST_SIDE, MNIST_SIDE), crop: null };
+  // A speck (a pixel or two of dust, one odd value in a pixel array) is no digit.
+  if (!box || Math.max(box.width, box.height) < MIN_INK_SIDE)
+    return { digit: greyImage(MNIST_SIDE, MNIST_SIDE), crop: null };
   // A large crop is first reduced to a working size, so that thickening below costs the same
   // whatever the picture's size or aspect ratio.
   let digit = stretched(fitWithin(crop(ink, box), WORKING_SIZE));

@@ -18,7 +18,11 @@ export class PixelsError extends Error {
  * classify, and answering one anyway would be a made-up digit.
  */
 function inkedModelInput(pixels: Float32Array, source: string): Float32Array {
-  if (!pixels.some((v) => v > 0)) throw new ImageError('blank_image', `the ${source} is blank: no digit found`);
+  if (!pixels.some((v) => v > 0))
+    throw new ImageError(
+      'blank_image',
+      `no digit found: the ${source} has no ink that stands out from the paper (or only a speck)`,
+    );
   return scaleToUnit(pixels);
 }
 

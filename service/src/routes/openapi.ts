@@ -1,6 +1,7 @@
 /** The OpenAPI 3 description of the API, served at /openapi.json and rendered at /docs. */
 import { ERRORS, type ErrorCode } from '../http/errors.ts';
 import { SUPPORTED_MEDIA_TYPES } from '../imaging/header.ts';
+import { MNIST_PIXELS, MNIST_SIDE } from '../mnist.ts';
 
 /** The catalogue's errors by status, each status described by its codes and when they happen. */
 function errorResponses(codes: ErrorCode[]) {
@@ -78,6 +79,8 @@ export function openApiDocument(version: string) {
                     },
                   },
                 },
+                // Swagger UI's "Try it out" sends this: a digit, so that it answers 200, not blank_image.
+                example: { pixels: Array.from(SEVEN) },
               },
             },
           },
@@ -169,3 +172,14 @@ export function openApiDocument(version: string) {
     },
   };
 }
+
+/** A 7 drawn as a pen would: a bar on top and a stroke down to the left, white on black, 28x28. */
+const SEVEN = ((): Uint8Array => {
+  const pixels = new Uint8Array(MNIST_PIXELS);
+  const ink = (x: number, y: number) => {
+    for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) pixels[(y + dy) * MNIST_SIDE + x + dx] = 255;
+  };
+  for (let x = 7; x <= 20; x++) ink(x, 6);
+  for (let y = 7; y <= 21; y++) ink(Math.round(20 - ((y - 7) * 8) / 14), y);
+  return pixels;
+})();

@@ -385,6 +385,19 @@ describe('the inference API over real HTTP', () => {
     assert.ok((await bundle.arrayBuffer()).byteLength > 100_000, '(await bundle.arrayBuffer()).byteLength > 100_000');
   });
 
+  it("answers the OpenAPI document's JSON example, which Swagger UI's Try it out sends, with a 7", async () => {
+    type Doc = { paths: { '/predict': { post: { requestBody: { content: Record<string, { example: unknown }> } } } } };
+    const doc = (await (await fetch(`${replica.url}/openapi.json`)).json()) as Doc;
+    const example = doc.paths['/predict'].post.requestBody.content['application/json']!.example;
+    const res = await fetch(`${replica.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(example),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { digit: number }).digit, 7);
+  });
+
   it('does not expose metrics on the API port', async () => {
     assert.equal((await fetch(`${replica.url}/metrics`)).status, 404);
   });

@@ -93,8 +93,11 @@ describe('the mapping of errors to API errors', () => {
   });
 
   it('says the limit when it knows it', () => {
-    assert.equal(tooLarge(1000).message, 'the request body is larger than the limit of 1000 bytes');
-    assert.equal(tooLarge().message, 'the request body is larger than the limit');
+    assert.equal(
+      tooLarge(1000).message,
+      'the request body is larger than the limit of 1000 bytes (0.0 MiB): send a smaller picture; a digit needs no more than about 1000 pixels a side',
+    );
+    assert.match(tooLarge().message, /^the request body is larger than the limit: send a smaller picture/);
     assert.equal(tooLarge().status, 413);
   });
 });

@@ -29,6 +29,18 @@ describe('image decoding', () => {
     );
   });
 
+  it('says how large a refused picture is and what to send instead, in megapixels and sides', () => {
+    const photo = rawPng({ width: 6000, height: 4000, bitDepth: 8, colorType: 0, rows: new Uint8Array(0) });
+    assert.throws(
+      () => readHeader(photo, LIMIT),
+      (e: ImageError) =>
+        e.message ===
+        'the image is 6000x4000 pixels (24.0 megapixels), more than the 16.8 megapixels this service takes ' +
+          '(16777216 pixels, a square of 4096 a side): scale it down and send it again; a digit needs no more ' +
+          'than about 1000 pixels a side',
+    );
+  });
+
   it('identifies formats from bytes, refusing SVG, text, nothing and no pixels, saying which', () => {
     const refused = (bytes: Uint8Array, code: string, message: string) =>
       assert.throws(

@@ -16,6 +16,10 @@ import {
   toInkOnBlack,
 } from '../../src/imaging/normalise.ts';
 import { imageAt, loadMnist } from '../../../devkit/mnist/dataset.ts';
+import { seededRandom, type Random } from '../../../devkit/random.ts';
+
+/** A standard normal draw (Box-Muller). */
+const gaussian = (random: Random) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 
 /** A canvas of `bg` with a filled rectangle of `ink`. */
 function rectangle(
@@ -136,6 +140,50 @@ describe('MNIST-style normalisation', () => {
     );
   });
 
+  it('finds no digit on paper with nothing on it, whatever its level, noise and size', () => {
+    const paper = fc.record({
+      width: fc.integer({ min: 8, max: 400 }),
+      height: fc.integer({ min: 8, max: 400 }),
+      level: fc.integer({ min: 0, max: 255 }),
+      sigma: fc.double({ min: 0, max: 40, noNaN: true }),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(paper, ({ width, height, level, sigma, seed }) => {
+        const random = seededRandom(seed);
+        const data = Float32Array.from({ length: width * height }, () =>
+          Math.min(255, Math.max(0, level + sigma * gaussian(random))),
+        );
+        assert.equal(normaliseDigit(greyImage(width, height, data)).crop, null);
+      }),
+      { numRuns: 60, seed: 35 },
+    );
+  });
+
+  it('finds a faint digit whose ink stands out from the paper’s noise, and no speck of a pixel or two', () => {
+    const test = loadMnist('test');
+    const random = seededRandom(5);
+    for (const [contrast, sigma] of [
+      [40, 0],
+      [60, 3],
+      [160, 10],
+    ] as const) {
+      for (let i = 0; i < 200; i++) {
+        const faint = Float32Array.from(imageAt(test, i), (v) =>
+          Math.min(255, Math.max(0, 230 - (v / 255) * contrast + sigma * gaussian(random))),
+        );
+        assert.notEqual(normaliseDigit(greyImage(28, 28, faint)).crop, null, `digit ${i}, ${contrast} on ${sigma}`);
+      }
+    }
+    for (const speck of [
+      { x: 0, y: 0, w: 1, h: 1 },
+      { x: 14, y: 3, w: 2, h: 2 },
+    ]) {
+      assert.equal(normaliseDigit(rectangle(28, 28, speck)).crop, null, JSON.stringify(speck));
+    }
+    assert.notEqual(normaliseDigit(rectangle(28, 28, { x: 14, y: 3, w: 1, h: 3 })).crop, null, 'a 1x3 stroke is ink');
+  });
+
   it('area-resamples exactly: a 2x2 block averages to one pixel', () => {
     const out = resizeArea(greyImage(2, 2, Float32Array.from([0, 100, 200, 100])), 1, 1);
     assert.equal(out.data[0], 100);
@@ -217,7 +265,13 @@ describe('each normalisation step against a naive reference', () => {
         );
         let ink = Array.from(img.data, (v) => Math.max(0, paper > 127.5 ? paper - v : v - paper));
         const peak = Math.max(...ink);
-        if (peak > 0) {
+        const deviation = quantileOf(
+          border.map((i) => Math.abs(img.data[i]! - paper)),
+          0.75,
+        );
+        // Ink that does not stand out from the paper and its noise is none.
+        if (peak < Math.max(10, 10 * deviation)) ink = ink.map(() => 0);
+        else {
           ink = ink.map((v) => (v * 255) / peak);
           const noise = quantileOf(
             border.map((i) => ink[i]!),
@@ -381,7 +435,8 @@ describe('each normalisation step against a naive reference', () => {
     fc.assert(
       fc.property(sparseImage, (img) => {
         const { digit } = normaliseDigit(img);
-        if (img.data.some((v) => v > 0) && boundingBox(toInkOnBlack(img))) {
+        const ink = boundingBox(toInkOnBlack(img));
+        if (ink && Math.max(ink.width, ink.height) >= 3) {
           assert.equal(Math.max(...digit.data), 255);
           const box = boundingBox(digit)!;
           assert.ok(Math.max(box.width, box.height) <= 20 + 1, `box ${box.width}x${box.height}`);

@@ -58,12 +58,18 @@ describe('JSON pixels to model input', () => {
     }
   });
 
-  it('accepts every value from 0 to 255, a single inked pixel included', () => {
-    const one = new Array<number>(MNIST_PIXELS).fill(0);
-    one[400] = 255;
-    assert.ok(pixelsToModelInput(one).input.some((v) => v > 0));
-    one[400] = 0.5; // the largest value at most 1: read as 0..1
-    assert.ok(pixelsToModelInput(one).input.some((v) => v > 0));
+  it('accepts every value from 0 to 255; a single inked pixel is a speck, no digit', () => {
+    const stroke = new Array<number>(MNIST_PIXELS).fill(0);
+    for (const i of [400, 428, 456]) stroke[i] = 255;
+    assert.ok(pixelsToModelInput(stroke).input.some((v) => v > 0));
+    for (const i of [400, 428, 456]) stroke[i] = 0.5; // the largest value at most 1: read as 0..1
+    assert.ok(pixelsToModelInput(stroke).input.some((v) => v > 0));
+    const speck = new Array<number>(MNIST_PIXELS).fill(0);
+    speck[400] = 255;
+    assert.throws(
+      () => pixelsToModelInput(speck),
+      (e: ImageError) => e.code === 'blank_image',
+    );
   });
 
   it('refuses anything but an array of 784 numbers from 0 to 255, saying what and where', () => {
@@ -94,7 +100,7 @@ describe('JSON pixels to model input', () => {
         (e: unknown) =>
           e instanceof ImageError &&
           e.code === 'blank_image' &&
-          e.message === 'the pixel array is blank: no digit found',
+          e.message === 'no digit found: the pixel array has no ink that stands out from the paper (or only a speck)',
       );
     }
   });
@@ -109,7 +115,9 @@ describe('pictures to model input', () => {
     assert.ok(input.crop);
     await assert.rejects(
       imageToModelInput(await encodeGrey(new Array(64).fill(255), 8, 8, 'image/png'), LIMIT),
-      (e: unknown) => e instanceof ImageError && e.message === 'the image is blank: no digit found',
+      (e: unknown) =>
+        e instanceof ImageError &&
+        e.message === 'no digit found: the image has no ink that stands out from the paper (or only a speck)',
     );
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { CHROMIUM, launchChromium } from '../../../devkit/browser.ts';
 import { digits, encodeDigit, startTestReplica } from '../../../devkit/testing.ts';
 /** The body limit of the page's replica: small, so that a 413 is easy to provoke. */
@@ -164,6 +165,29 @@ describe('the drawing page in a real browser', () => {
     });
     assert.equal(((await (await answer).json()) as { digit: number }).digit, d!.label);
     await page.waitForFunction((label) => document.querySelector('#digit')?.textContent === String(label), d!.label);
+  });
+
+  it('sends a photo larger than the service takes scaled down, and says so', async (t) => {
+    if (!needsBrowser(t)) return;
+    // 3000x2000 is 6 megapixels and about 300 kB: over both this replica's limits as it is.
+    const [d] = digits(1, 33);
+    const photo = await sharp(await encodeDigit(d!.pixels))
+      .negate()
+      .resize(2000, 2000, { kernel: 'cubic' })
+      .extend({ left: 500, right: 500, background: 'white' })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    assert.ok(photo.length > MAX_BODY_BYTES, `${photo.length} bytes`);
+    const sent = page.waitForRequest((r) => r.url().includes('/predict'));
+    const answer = page.waitForResponse((r) => r.url().includes('/predict'));
+    await page.setInputFiles('#file', { name: 'photo.png', mimeType: 'image/png', buffer: photo });
+    assert.ok((await sent).postDataBuffer()!.length < MAX_BODY_BYTES, 'the body sent is under the limit');
+    assert.equal(((await (await answer).json()) as { digit: number }).digit, d!.label);
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Recognised'));
+    assert.equal(
+      await page.textContent('#status'),
+      `Recognised a ${d!.label} (the 3000x2000 picture was sent scaled down to 1024x683).`,
+    );
   });
 
   for (const [name, file, shown] of [
