@@ -12,6 +12,7 @@ import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { configSchema, ERRORS, openApiDocument } from '../../service/src/index.ts';
 import { stalePages } from '../../scripts/docs/main.ts';
+import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import {
   referencePages,
   renderConfiguration,
@@ -72,6 +73,25 @@ describe('the error catalogue', () => {
       if (['not_found', 'not_implemented', 'client_closed_request'].includes(code)) continue;
       assert.ok(described.includes(`\`${code}\``), `${code} (${status}) is in the OpenAPI document`);
     }
+  });
+});
+
+describe('panels named in the docs', () => {
+  it("are the dashboards' own: every **Row → Panel** is a panel of that row", () => {
+    const panels = new Set(
+      Object.values(DASHBOARDS).flatMap((d) =>
+        d.rows.flatMap((row) => row.panels.map((p) => `${row.title} → ${p.title}`)),
+      ),
+    );
+    const pages = ['README.md', ...tracked('docs/*.md')];
+    const named = pages.flatMap((page) =>
+      [...readFileSync(page, 'utf8').matchAll(/\*\*([^*\n]+ → [^*\n]+)\*\*/g)].map((m) => ({ page, name: m[1]! })),
+    );
+    assert.ok(named.length >= 8, `${named.length} panels named`);
+    assert.deepEqual(
+      named.filter(({ name }) => !panels.has(name)).map(({ page, name }) => `${page}: ${name}`),
+      [],
+    );
   });
 });
 
