@@ -8,7 +8,14 @@ export { createPipeline, type Pipeline } from './pipeline.ts';
 export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
 export { greyImage, type GreyImage } from './imaging/grey-image.ts';
 export { dilate, normaliseDigit, padded, resizeArea, strokeWidth } from './imaging/normalise.ts';
-export { MNIST_CLASSES, MNIST_INPUT_SHAPE, MNIST_PIXELS, MNIST_SIDE, scaleToUnit } from './mnist.ts';
+export {
+  MNIST_CLASSES,
+  MNIST_INPUT_CONTRACT,
+  MNIST_INPUT_SHAPE,
+  MNIST_PIXELS,
+  MNIST_SIDE,
+  scaleToUnit,
+} from './mnist.ts';
 export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
 export { DEFAULT_MODEL, DEFAULT_MODEL_DIR, SHIPPED_MODELS_DIR, readModelCard } from './engine/model-card.ts';
 export { loadModel, modelSaver } from './engine/model-files.ts';

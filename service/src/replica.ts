@@ -45,10 +45,11 @@ export async function startReplica(
   const { engine, batcher, decoder, close } = await createPipeline(config, (size, seconds) =>
     telemetry.inferred(seconds, size),
   );
+  const model = { name: engine.card.name, version: engine.card.version, backend: engine.backend };
   const telemetry = createMetrics({
     registry,
     clientIpLimit: config.CLIENT_IP_LABEL_LIMIT,
-    model: { name: engine.card.name, version: engine.card.version, backend: engine.backend },
+    model,
     build: { version: serviceVersion },
     readCgroup: cgroupReader(),
     liveTensors: engine.liveTensors,
@@ -60,7 +61,7 @@ export async function startReplica(
     batcher,
     decoder,
     card: engine.card,
-    backend: engine.backend,
+    model,
     replica: config.REPLICA,
     readiness,
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxImagePixels: config.MAX_IMAGE_PIXELS },

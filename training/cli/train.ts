@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readModelCard, loadModel, modelSaver, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
+import { readModelCard, loadModel, modelSaver, MNIST_INPUT_CONTRACT } from '../../service/src/index.ts';
 import {
   ARCHITECTURES,
   DEFAULT_ARCHITECTURE,
@@ -190,7 +190,7 @@ const card = {
   name: initCard?.name ?? architecture,
   version: `${new Date().toISOString().slice(0, 10)}-${weightsSha.slice(0, 8)}`,
   framework: `tfjs ${tf.version.tfjs} layers model`,
-  input: { shape: [...MNIST_INPUT_SHAPE], range: [0, 1], polarity: 'white digit on black background' },
+  input: MNIST_INPUT_CONTRACT,
   output: { classes: 10, activation: 'softmax' },
   architecture: summarizeLayers(served),
   parameters: served.countParams(),

@@ -30,6 +30,17 @@ const PREDICT_ERRORS = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => !NO
 
 const binaryImage = { schema: { type: 'string', format: 'binary' } };
 
+/** Every operation of `document` as "METHOD /path": its summary, for the JSON index at GET /. */
+export function endpointIndex(document: {
+  paths: Record<string, Record<string, { summary?: string }>>;
+}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, { summary }]) => [`${method.toUpperCase()} ${path}`, summary ?? '']),
+    ),
+  );
+}
+
 export function openApiDocument(version: string) {
   return {
     openapi: '3.0.3',
@@ -111,6 +122,12 @@ export function openApiDocument(version: string) {
           summary: 'Index of the endpoints (JSON), or the drawing page for a browser (Accept: text/html)',
           responses: { '200': { description: 'endpoints, or the page' } },
         },
+      },
+      '/docs': {
+        get: { summary: 'Swagger UI over this document', responses: { '200': { description: 'the page' } } },
+      },
+      '/openapi.json': {
+        get: { summary: 'This OpenAPI 3 document', responses: { '200': { description: 'the document' } } },
       },
     },
     components: {

@@ -86,8 +86,19 @@ export const PAGE = `<!doctype html>
 </html>
 `;
 
-/** Serves the page's script at /app.js; `scriptFile` is the compiled script (tests pass another). */
-export function registerPage(router: Router, scriptFile: URL = SCRIPT): void {
+/**
+ * GET /: the page to a browser, `index` (what this replica is and its endpoints) to an API client
+ * (curl accepts anything); and the page's script at /app.js, `scriptFile` the compiled script
+ * (tests pass another).
+ */
+export function registerPage(router: Router, index: object, scriptFile: URL = SCRIPT): void {
+  router.get('/', (ctx) => {
+    ctx.vary('Accept');
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = PAGE;
+    } else ctx.body = index;
+  });
   let script: Buffer;
   try {
     script = readFileSync(scriptFile);
