@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeRgba } from '../../../devkit/encode.ts';
 import { spawnReplica } from '../../../devkit/replica-process.ts';
-import { digits, sample } from '../../../devkit/testing.ts';
+import { digits, sample, startTestReplica } from '../../../devkit/testing.ts';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(await condition(), 'the condition never held');
+}
 
 /** A 1000x1000 photo-sized JPEG of a digit: each takes tens of milliseconds to decode. */
 async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
@@ -18,6 +25,31 @@ async function largeJpeg(pixels: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 describe('graceful shutdown', () => {
+  it('drains for SHUTDOWN_TIMEOUT_MS, not longer: a request that never finishes is cut off then', async () => {
+    // Every other deadline far away, so that only the drain's own can end it.
+    const replica = await startTestReplica({
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '300',
+      REQUEST_TIMEOUT_MS: '120000',
+      KEEP_ALIVE_TIMEOUT_MS: '120000',
+    });
+    // A request whose body stops halfway: in flight until the server gives up on it.
+    const socket = connect(replica.apiPort, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n');
+    socket.write(Buffer.alloc(10));
+    const closed = once(socket, 'close');
+    await waitUntil(
+      async () => (sample(await (await fetch(replica.metricsUrl)).text(), 'mnist_inflight_requests') ?? 0) === 1,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const tooLong = new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'still draining')));
+    const outcome = await Promise.race([replica.stop(), tooLong]);
+    clearTimeout(timer);
+    assert.equal(outcome, false, 'the drain ended on its deadline, the request cut off');
+    await closed;
+  });
+
   it('answers every in-flight request after SIGTERM, then exits 0', async () => {
     // A batch deadline of a second (the most allowed) holds every input in the queue until all twelve
     // have arrived.
