@@ -51,6 +51,25 @@ const MEDIA_TYPES: Record<string, string> = {
 /** The media type of a variant's file (`png-grey-8` -> `image/png`). */
 export const mediaTypeOf = (variant: Variant): string => MEDIA_TYPES[variant.split('-')[0]!]!;
 
+/** A plain drawing of `digit` filling a `side` x `side` picture: dark ink on white paper. */
+export function plainDrawing(digit: ArrayLike<number>, side = 28): Drawing {
+  return {
+    width: side,
+    height: side,
+    digit,
+    box: { x: 0, y: 0, side },
+    paper: [255, 255, 255],
+    ink: [0, 0, 0],
+    interlaced: false,
+    transparentPaper: false,
+  };
+}
+
+/** One variant of each format the variants cover, the first listed: a picture per media type. */
+export const ONE_PER_FORMAT: Variant[] = [
+  ...new Map(VARIANTS.map((v) => [mediaTypeOf(v), v] as const).reverse()).values(),
+].reverse();
+
 export interface Drawing {
   width: number;
   height: number;

@@ -13,3 +13,12 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return undefined;
 }
+
+/** One scrape of a /metrics page: each named (unlabelled) sample, undefined where absent. */
+export async function scrape<const N extends string>(
+  url: string,
+  names: readonly N[],
+): Promise<Record<N, number | undefined>> {
+  const text = await (await fetch(url)).text();
+  return Object.fromEntries(names.map((name) => [name, sample(text, name)])) as Record<N, number | undefined>;
+}

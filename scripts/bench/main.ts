@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
 import { INPUT_FORMS, mnistDigits, type InputForm } from '../../devkit/loadgen/payloads.ts';
-import { sample } from '../../devkit/prometheus-text.ts';
+import { scrape } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
@@ -190,11 +190,8 @@ const loadPlan = (
 });
 
 async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(metricsUrl)).text();
-  return {
-    sum: sample(text, 'mnist_inference_batch_size_sum') ?? 0,
-    count: sample(text, 'mnist_inference_batch_size_count') ?? 0,
-  };
+  const found = await scrape(metricsUrl, ['mnist_inference_batch_size_sum', 'mnist_inference_batch_size_count']);
+  return { sum: found.mnist_inference_batch_size_sum ?? 0, count: found.mnist_inference_batch_size_count ?? 0 };
 }
 
 /** Closed-loop load at one concurrency, after a warm-up; the figures of the measured part. */

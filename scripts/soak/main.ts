@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from '../../devkit/loadgen/driver.ts';
 import { parseDuration, UsageError } from '../load/options.ts';
 import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
-import { sample } from '../../devkit/prometheus-text.ts';
+import { scrape } from '../../devkit/prometheus-text.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { memoryTrend } from './trend.ts';
 
@@ -61,11 +61,15 @@ function options() {
 }
 
 async function vitals(metricsUrl: string): Promise<{ rss: number; heap: number; tensors: number }> {
-  const text = await (await fetch(metricsUrl)).text();
+  const found = await scrape(metricsUrl, [
+    'process_resident_memory_bytes',
+    'nodejs_heap_size_used_bytes',
+    'mnist_tfjs_tensors',
+  ]);
   return {
-    rss: sample(text, 'process_resident_memory_bytes') ?? 0,
-    heap: sample(text, 'nodejs_heap_size_used_bytes') ?? 0,
-    tensors: sample(text, 'mnist_tfjs_tensors') ?? 0,
+    rss: found.process_resident_memory_bytes ?? 0,
+    heap: found.nodejs_heap_size_used_bytes ?? 0,
+    tensors: found.mnist_tfjs_tensors ?? 0,
   };
 }
 

@@ -6,6 +6,7 @@ export { configSchema, parseConfig, ConfigError, SET_BY_DEPLOYMENT, userSettings
 export { startReplica, type Replica } from './replica.ts';
 export { createPipeline, type Pipeline } from './pipeline.ts';
 export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
+export { SUPPORTED_MEDIA_TYPES } from './imaging/header.ts';
 export { greyImage, type GreyImage } from './imaging/grey-image.ts';
 export { dilate, normaliseDigit, padded, resizeArea, strokeWidth } from './imaging/normalise.ts';
 export {

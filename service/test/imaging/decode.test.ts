@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { decodeToGrey } from '../../src/imaging/decode.ts';
-import { ImageError, readHeader } from '../../src/imaging/header.ts';
+import { ImageError, readHeader, SUPPORTED_MEDIA_TYPES } from '../../src/imaging/header.ts';
 import { encodeGrey } from '../../../devkit/encode.ts';
 import { pngBomb, rawPng } from '../../../devkit/raw-png.ts';
 
@@ -50,7 +50,7 @@ describe('image decoding', () => {
     refused(
       Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'),
       'unsupported_image_format',
-      'svg images are not supported; send image/png, image/jpeg, image/webp, image/bmp, image/gif, image/tiff',
+      `svg images are not supported; send ${SUPPORTED_MEDIA_TYPES.join(', ')}`,
     );
     refused(
       Buffer.from('hello, I am a PNG'),
