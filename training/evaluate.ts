@@ -77,6 +77,3 @@ export function msPerImage(model: tf.LayersModel, batches: tf.Tensor[]): number 
   tf.dispose(batches);
   return ms / images;
 }
-
-/** The median of a non-empty list (the upper one of an even count). */
-export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

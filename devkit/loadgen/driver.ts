@@ -11,7 +11,7 @@ import {
   badPayload,
   goodPayload,
   type BadKind,
-  type Digit,
+  type EncodedDigit,
   type InputForm,
 } from './payloads.ts';
 import { TargetTally, type Summary, summarize } from './tally.ts';
@@ -54,7 +54,7 @@ function pick<T>(items: readonly T[], weights: readonly number[], random: Random
 
 export async function runLoad(
   plan: LoadPlan,
-  digits: Digit[],
+  digits: EncodedDigit[],
   onProgress: (p: Progress) => void = () => {},
 ): Promise<Summary> {
   if (digits.length === 0) throw new Error('no digits to send');
@@ -79,7 +79,7 @@ export async function runLoad(
     const target = pick([...tallies.keys()], plan.weights, random);
     const bad = random() < plan.badShare;
     let kind: BadKind | undefined;
-    let digit: Digit | undefined;
+    let digit: EncodedDigit | undefined;
     let form: InputForm | undefined;
     if (bad) kind = BAD_KINDS[badSeq++ % BAD_KINDS.length];
     else {

@@ -14,19 +14,19 @@ export const INPUT_FORMS: readonly InputForm[] = ['multipart', 'raw', 'json'];
 export type BadKind = 'undecodable' | 'oversized' | 'wrong-type';
 export const BAD_KINDS: readonly BadKind[] = ['undecodable', 'oversized', 'wrong-type'];
 
-export interface Digit {
+export interface EncodedDigit {
   label: number;
   png: Buffer;
   pixels: number[];
 }
 
-export interface Payload {
+export interface LoadRequest {
   body: Buffer | string;
   headers: Record<string, string>;
 }
 
 /** The first `count` MNIST test digits as PNG, as `npm run fixtures` writes them. */
-export async function mnistDigits(count: number): Promise<Digit[]> {
+export async function mnistDigits(count: number): Promise<EncodedDigit[]> {
   const test = loadMnist('test');
   return Promise.all(
     Array.from({ length: Math.min(count, test.count) }, async (_, i) => {
@@ -37,7 +37,7 @@ export async function mnistDigits(count: number): Promise<Digit[]> {
 }
 
 /** Digits from a folder of `<index>_<label>.png` files (the fixture script's output). */
-export function fixtureDigits(dir: string): Digit[] {
+export function fixtureDigits(dir: string): EncodedDigit[] {
   const files = readdirSync(dir).filter((f) => /^\d+_\d\.png$/.test(f));
   if (files.length === 0) throw new Error(`${dir} holds no <index>_<label>.png files (npm run fixtures writes them)`);
   return files
@@ -51,7 +51,7 @@ export function fixtureDigits(dir: string): Digit[] {
 
 const BOUNDARY = 'mnist-load-boundary';
 
-export function goodPayload(digit: Digit, form: InputForm): Payload {
+export function goodPayload(digit: EncodedDigit, form: InputForm): LoadRequest {
   if (form === 'raw') return { body: digit.png, headers: { 'content-type': 'image/png' } };
   if (form === 'json') {
     if (digit.pixels.length === 0) throw new Error('JSON pixels need digits from the MNIST set, not PNG fixtures');
@@ -68,7 +68,7 @@ export function goodPayload(digit: Digit, form: InputForm): Payload {
 }
 
 /** A request each replica must refuse: 422 (undecodable), 413 (a 20000x20000 PNG), 415. */
-export function badPayload(kind: BadKind): Payload {
+export function badPayload(kind: BadKind): LoadRequest {
   if (kind === 'undecodable')
     return { body: Buffer.from('this is not an image'), headers: { 'content-type': 'image/png' } };
   if (kind === 'oversized') return { body: pngBomb(), headers: { 'content-type': 'image/png' } };

@@ -1,5 +1,7 @@
 /** Per-target counts and latencies of a load run, and the summary computed from them. */
-export interface RequestRecord {
+import { quantile } from '../stats.ts';
+
+export interface Outcome {
   /** A request the replica should answer 200 (a real digit), as opposed to a deliberate bad one. */
   good: boolean;
   status: number | string;
@@ -24,7 +26,7 @@ export class TargetTally {
 
   constructor(readonly target: string) {}
 
-  add(r: RequestRecord): void {
+  add(r: Outcome): void {
     this.latencies.push(r.ms);
     const key = String(r.status);
     this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
@@ -63,11 +65,6 @@ export interface Summary {
   seconds: number;
   targets: TargetSummary[];
   total: TargetSummary;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));

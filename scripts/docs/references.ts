@@ -3,6 +3,8 @@
  * metrics registry and the OpenAPI document. Each renderer is a pure function of its source, so a test can render a
  * changed source and see that the committed page no longer matches.
  */
+import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
+import type { DashboardSpec } from '../../grafana/src/builder.ts';
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -170,6 +172,26 @@ export async function renderMetrics(registry: Registry = replicaRegistry()): Pro
   );
 }
 
+/** Each dashboard's rows and panels: what a panel shows, in which unit, and which alert's level it draws. */
+export function renderDashboards(dashboards: Record<string, DashboardSpec> = DASHBOARDS): string {
+  const sections = Object.entries(dashboards).map(([file, spec]) => {
+    const rows = spec.rows.map((row) => {
+      const panels = row.panels.map((panel) => {
+        const levels = (panel.thresholds ?? []).map((t) => `\`${t.alert}\` at ${t.value}`).join(', ');
+        return `| ${cell(panel.title)} | ${panel.unit} | ${cell(panel.description)} | ${levels} |`;
+      });
+      return `### ${row.title}\n\n| panel | unit | what it shows | alert level drawn |\n| --- | --- | --- | --- |\n${panels.join('\n')}\n`;
+    });
+    return `## ${spec.title}\n\n\`grafana/dashboards/${file}\` (uid \`${spec.uid}\`): ${spec.description}\n\n${rows.join('\n')}`;
+  });
+  return (
+    HEADER('Dashboards', 'grafana/src/dashboards/') +
+    'Every row and panel of the provisioned dashboards, in their order on the screen. A panel that plots\n' +
+    "what an alert compares draws the alert's level as a dashed red line; `npm test` holds it to the rule.\n\n" +
+    sections.join('\n')
+  );
+}
+
 /** Every generated page by its path under docs/ (.env.example sits at the repository's root). */
 export async function referencePages(): Promise<Record<string, string>> {
   const root = new URL('../../', import.meta.url);
@@ -178,6 +200,7 @@ export async function referencePages(): Promise<Record<string, string>> {
     'reference/errors.md': renderErrors(),
     'reference/configuration.md': renderConfiguration(),
     'reference/metrics.md': await renderMetrics(),
+    'reference/dashboards.md': renderDashboards(),
     // The version is left out: the document is the same for every release until the API changes.
     'reference/openapi.json': `${JSON.stringify(openApiDocument('(version)'), null, 2)}\n`,
     '../.env.example': renderEnvExample(envExample, readFileSync(new URL('compose.yaml', root), 'utf8')),

@@ -8,7 +8,8 @@ export { createPipeline, type Pipeline } from './pipeline.ts';
 export { imageToModelInput, type ModelInput } from './imaging/to-model-input.ts';
 export { SUPPORTED_MEDIA_TYPES } from './imaging/header.ts';
 export { greyImage, type GreyImage } from './imaging/grey-image.ts';
-export { dilate, normaliseDigit, padded, resizeArea, strokeWidth } from './imaging/normalise.ts';
+export { normaliseDigit, strokeWidth } from './imaging/normalise.ts';
+export { dilate, padded, resizeArea } from './imaging/raster.ts';
 export {
   MNIST_CLASSES,
   MNIST_INPUT_CONTRACT,

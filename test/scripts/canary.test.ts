@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runLoad } from '../../devkit/loadgen/driver.ts';
-import { mnistDigits, type Digit } from '../../devkit/loadgen/payloads.ts';
+import { mnistDigits, type EncodedDigit } from '../../devkit/loadgen/payloads.ts';
 import { sample, startTestReplica } from '../../devkit/testing.ts';
 import { DEFAULT_MODEL, DEFAULT_MODEL_DIR, imageToModelInput, SHIPPED_MODELS_DIR } from '../../service/src/index.ts';
 
@@ -14,7 +14,7 @@ type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 
 describe('a canary: v1 and the default model side by side', () => {
   let replicas: Replica[];
-  let candidates: Digit[];
+  let candidates: EncodedDigit[];
   before(async () => {
     replicas = [
       await startTestReplica({ REPLICA: 'canary-v1', MODEL_DIR: join(SHIPPED_MODELS_DIR, 'v1') }),
@@ -35,11 +35,11 @@ describe('a canary: v1 and the default model side by side', () => {
   it('tells the models apart in the metrics and in the load summary', async () => {
     // The digits v1 gets wrong and the default model right, each through the service's own
     // preprocessing: whichever replica answers one, its model's accuracy is known in advance.
-    const right = async (replica: Replica, d: Digit) => {
+    const right = async (replica: Replica, d: EncodedDigit) => {
       const { input } = await imageToModelInput(d.png, 1e8);
       return replica.engine.predict([input])[0]!.digit === d.label;
     };
-    const telling: Digit[] = [];
+    const telling: EncodedDigit[] = [];
     for (const d of candidates) {
       if (!(await right(replicas[0]!, d)) && (await right(replicas[1]!, d))) telling.push(d);
     }

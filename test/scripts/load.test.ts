@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
-import { mnistDigits, type Digit } from '../../devkit/loadgen/payloads.ts';
+import { mnistDigits, type EncodedDigit } from '../../devkit/loadgen/payloads.ts';
 import { imageToModelInput } from '../../service/src/index.ts';
 import { sample, SMOKE_LOAD_ARGS, startTestReplica } from '../../devkit/testing.ts';
 
@@ -21,7 +21,7 @@ async function predictCount(replica: Replica, status?: string): Promise<number> 
 
 describe('scripts/load.sh against two real replicas', () => {
   let replicas: Replica[];
-  let digits: Digit[];
+  let digits: EncodedDigit[];
   before(async () => {
     replicas = [await startTestReplica({ REPLICA: 'load-a' }), await startTestReplica({ REPLICA: 'load-b' })];
     digits = await mnistDigits(150);

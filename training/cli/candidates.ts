@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { MNIST_CLASSES, MNIST_INPUT_SHAPE } from '../../service/src/index.ts';
 import { buildModel } from '../architecture.ts';
-import { median, msPerImage } from '../evaluate.ts';
+import { msPerImage } from '../evaluate.ts';
+import { median } from '../../devkit/stats.ts';
 import { flopsPerImage } from '../model-stats.ts';
 import { setupBackend } from '../setup-backend.ts';
 

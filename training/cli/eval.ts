@@ -7,7 +7,8 @@
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { resolve } from 'node:path';
 import { DEFAULT_MODEL_DIR, MNIST_PIXELS, readModelCard, loadModel } from '../../service/src/index.ts';
-import { evaluate, evaluateInputs, measureInferenceCost, median, type InferenceCost } from '../evaluate.ts';
+import { evaluate, evaluateInputs, measureInferenceCost, type InferenceCost } from '../evaluate.ts';
+import { median } from '../../devkit/stats.ts';
 import { loadMnist } from '../../devkit/mnist/dataset.ts';
 import { setupBackend } from '../setup-backend.ts';
 import { ROBUSTNESS_TARGETS, ROBUSTNESS_VARIANTS, robustnessInputs } from '../robustness.ts';

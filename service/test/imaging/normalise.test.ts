@@ -6,15 +6,12 @@ import {
   boundingBox,
   centreOfMass,
   crop,
-  dilate,
   normaliseDigit,
-  padded,
   placeByCentreOfMass,
-  resizeArea,
-  runningMax,
   strokeWidth,
   toInkOnBlack,
 } from '../../src/imaging/normalise.ts';
+import { dilate, padded, resizeArea, runningMax } from '../../src/imaging/raster.ts';
 import { imageAt, loadMnist } from '../../../devkit/mnist/dataset.ts';
 import { seededRandom, type Random } from '../../../devkit/random.ts';
 

@@ -1,0 +1,98 @@
+/** The machines under the replicas, from node-exporter: one in compose, every node of a Swarm. */
+import { queryVariable, type DashboardSpec, type PanelSpec } from '../builder.ts';
+import { FIRING, RATE } from './shared.ts';
+
+const NET = 'device!~"lo|veth.*|docker.*|br-.*"';
+/** A node-exporter expression with the node's name (`nodename`) added, kept to the nodes chosen. */
+const onNode = (expr: string) => `(${expr}) * on (instance) group_left (nodename) node_uname_info{nodename=~"$node"}`;
+const CORES = `count by (nodename) (${onNode('node_cpu_seconds_total{mode="idle"}')})`;
+
+/** Host panels are half-width time series. */
+const hostPanel = (
+  title: string,
+  description: string,
+  unit: string,
+  queries: PanelSpec['queries'],
+  more: Pick<PanelSpec, 'stack' | 'thresholds'> = {},
+): PanelSpec => ({ type: 'timeseries', title, description, unit, width: 12, queries, ...more });
+
+export const host: DashboardSpec = {
+  uid: 'mnist-cluster-host',
+  title: 'mnist-cluster: host',
+  description: 'The machines the cluster runs on, from node-exporter: one in compose, every node of a Swarm.',
+  tags: ['mnist-cluster', 'host'],
+  variables: [queryVariable('node', 'Node', 'label_values(node_uname_info, nodename)')],
+  links: [
+    { title: 'Replicas', url: '/d/mnist-cluster-overview', tooltip: 'The replica comparison' },
+    { title: 'Alerts', url: 'http://localhost:9093', tooltip: 'Alertmanager: what fires, what is silenced' },
+  ],
+  annotations: [FIRING],
+  rows: [
+    {
+      title: 'Host',
+      panels: [
+        hostPanel(
+          'CPU by mode',
+          'Share of all cores spent in each mode (user, system, iowait, ...), idle left out.',
+          'percentunit',
+          [
+            {
+              expr: `sum by (nodename, mode) (${onNode(`rate(node_cpu_seconds_total{mode!="idle"}[${RATE}])`)}) / on (nodename) group_left () ${CORES}`,
+              legend: '{{nodename}} {{mode}}',
+            },
+          ],
+          { stack: true },
+        ),
+        hostPanel(
+          'Load average',
+          'Runnable and waiting tasks averaged over 1, 5 and 15 minutes; compare with the core count.',
+          'none',
+          [
+            { expr: onNode('node_load1'), legend: '{{nodename}} 1m' },
+            { expr: onNode('node_load5'), legend: '{{nodename}} 5m' },
+            { expr: onNode('node_load15'), legend: '{{nodename}} 15m' },
+            { expr: CORES, legend: '{{nodename}} cores' },
+          ],
+        ),
+        hostPanel(
+          'Memory available',
+          "Share of the host's memory available to new work (MemAvailable over MemTotal); the dashed line is where HostLowMemory fires (under 10% for 5 minutes).",
+          'percentunit',
+          [{ expr: onNode('node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes'), legend: '{{nodename}}' }],
+          { thresholds: [{ value: 0.1, alert: 'HostLowMemory' }] },
+        ),
+        hostPanel(
+          'Root filesystem free',
+          'Share of the root filesystem still free; the dashed line is where HostLowDisk fires (under 10% for 5 minutes).',
+          'percentunit',
+          [
+            {
+              expr: onNode('node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}'),
+              legend: '{{nodename}} {{device}}',
+            },
+          ],
+          { thresholds: [{ value: 0.1, alert: 'HostLowDisk' }] },
+        ),
+        hostPanel('Disk I/O', 'Bytes per second read and written, per disk.', 'Bps', [
+          { expr: onNode(`rate(node_disk_read_bytes_total[${RATE}])`), legend: '{{nodename}} read {{device}}' },
+          { expr: onNode(`rate(node_disk_written_bytes_total[${RATE}])`), legend: '{{nodename}} write {{device}}' },
+        ]),
+        hostPanel(
+          'Network',
+          "Bytes per second received and sent on the host's own interfaces: node-exporter runs in the host's network namespace (in compose; loopback, docker0, the cluster's bridge and containers' veth pairs left out).",
+          'Bps',
+          [
+            {
+              expr: onNode(`rate(node_network_receive_bytes_total{${NET}}[${RATE}])`),
+              legend: '{{nodename}} in {{device}}',
+            },
+            {
+              expr: onNode(`rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`),
+              legend: '{{nodename}} out {{device}}',
+            },
+          ],
+        ),
+      ],
+    },
+  ],
+};
