@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../devkit/free-port.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
-import { digits, encodeDigit, sample } from '../../devkit/testing.ts';
+import { digits, encodeDigit, multipart, sample } from '../../devkit/testing.ts';
 
 /** Whether each named server is up in HAProxy's own view (its Prometheus exporter). */
 async function serversUp(balancer: Balancer, names: string[]): Promise<Record<string, boolean>> {
@@ -40,10 +40,8 @@ async function steadyLoad(url: string, png: Buffer, workers: number, stop: Promi
   await Promise.all(
     Array.from({ length: workers }, async () => {
       while (!done) {
-        const form = new FormData();
-        form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'digit.png');
         try {
-          const res = await fetch(`${url}/predict`, { method: 'POST', body: form });
+          const res = await fetch(`${url}/predict`, { method: 'POST', body: multipart(png) });
           const body = (await res.json()) as { replica?: string };
           if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(body)}`);
           else byReplica[body.replica!] = (byReplica[body.replica!] ?? 0) + 1;

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { queryPrometheus } from '../../devkit/prometheus-api.ts';
 import { backgroundLoad, waitFor, type LoadSummary } from '../support/cluster.ts';
 
 const run = promisify(execFile);
@@ -38,12 +39,7 @@ const deploy = (env: Record<string, string> = {}) =>
     ...env,
   });
 
-async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: [] } };
-  assert.equal(body.status, 'success', expr);
-  return body.data.result;
-}
+const query = (expr: string) => queryPrometheus(PROMETHEUS, expr);
 
 /** The running tasks of the replica service: node and slot of each. */
 async function tasks(): Promise<{ node: string; name: string }[]> {

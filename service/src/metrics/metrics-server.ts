@@ -2,21 +2,23 @@
  * The metrics listener, on a port of its own (as prometheus_client's start_http_server): a scrape
  * never queues behind predictions' connections, and the API port exposes no metrics.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { errorBody } from '../http/errors.ts';
+import { ERRORS, errorBody, type ErrorCode } from '../http/errors.ts';
 
 export function createMetricsServer(registry: Registry): Server {
+  const answer = (res: ServerResponse, code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
+    res.writeHead(ERRORS[code].status, { 'Content-Type': 'application/json', ...headers });
+    res.end(errorBody(code, message));
+  };
   return createServer((req, res) => {
     const path = req.url!.split('?')[0]; // a server's requests always have a URL
     if (path !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(errorBody('not_found', 'metrics are served at GET /metrics'));
+      answer(res, 'not_found', 'metrics are served at GET /metrics');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { 'Content-Type': 'application/json', Allow: 'GET, HEAD' });
-      res.end(errorBody('method_not_allowed', 'use GET /metrics'));
+      answer(res, 'method_not_allowed', 'use GET /metrics', { Allow: 'GET, HEAD' });
       return;
     }
     registry.metrics().then(
@@ -24,10 +26,9 @@ export function createMetricsServer(registry: Registry): Server {
         res.writeHead(200, { 'Content-Type': registry.contentType });
         res.end(text); // Node.js sends no body in answer to HEAD
       },
-      (err: Error) => {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(errorBody('internal_error', err.message));
-      },
+      // Unlike the API's, this port faces the operators who scrape it: the failing collector's
+      // reason is theirs to see.
+      (err: Error) => answer(res, 'internal_error', err.message),
     );
   });
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { digits, mapConcurrent, startTestReplica, type Digit } from '../../../devkit/testing.ts';
+import { digits, mapConcurrent, multipart, startTestReplica, type Digit } from '../../../devkit/testing.ts';
 
 const SIDE = 28;
 const SCALE = 4;
@@ -90,8 +90,7 @@ describe('photos from phones and canvases', () => {
       const webp = (d: Digit) => raw(storedRgb(d, 1)).webp(options).toBuffer();
       assert.ok((await accuracy(webp, 'image/webp')) >= 0.95);
       const [d] = sample;
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(await webp(d!))], { type: 'image/webp' }), 'canvas.webp');
+      const form = multipart(await webp(d!), 'image/webp', 'file', 'canvas.webp');
       const res = await fetch(`${replica.url}/predict`, { method: 'POST', body: form });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { digit: number }).digit, d!.label);
