@@ -167,6 +167,7 @@ async function send(file: Blob, name: string, note?: string): Promise<void> {
   }
   showError(undefined);
   showAnswer(body, roundTrip);
+  revealAnswer();
   statusLine.textContent = `Recognised a ${body.digit}${note ? ` (${note})` : ''}.`;
 }
 
@@ -240,3 +241,9 @@ clearPad();
 
 // A module (loaded with type="module"): its names stay out of the global scope.
 export {};
+
+/** On a phone the answer sits below the pad: bring the digit into view once it is there. */
+function revealAnswer(): void {
+  const digit = $('#digit').getBoundingClientRect();
+  if (digit.bottom > window.innerHeight || digit.top < 0) $('.result').scrollIntoView({ block: 'nearest' });
+}

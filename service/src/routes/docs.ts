@@ -14,7 +14,7 @@ const ASSETS: Record<string, string> = {
 };
 
 const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mnist-cluster API</title>
+<html lang="en"><head><meta charset="utf-8"><title>mnist-cluster API</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>

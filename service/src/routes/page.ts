@@ -18,6 +18,7 @@ export const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mnist-cluster: draw a digit</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font-family: system-ui, sans-serif; color: #1d2433; background: #f4f5f8; }
   body { margin: 0 auto; max-width: 60rem; padding: 1rem; }

@@ -105,7 +105,9 @@ describe('the drawing page in a real browser', () => {
   it('serves the page to a browser and the JSON index to an API client', async () => {
     const html = await fetch(`${replica.url}/`, { headers: { accept: 'text/html,*/*;q=0.8' } });
     assert.match(html.headers.get('content-type') ?? '', /text\/html/);
-    assert.match(await html.text(), /<canvas id="pad"/);
+    const page = await html.text();
+    assert.match(page, /<canvas id="pad"/);
+    assert.match(page, /<link rel="icon" href="data:,">/, 'an empty icon: browsers ask for no /favicon.ico (a 404)');
     const json = await fetch(`${replica.url}/`, { headers: { accept: '*/*' } });
     assert.equal(((await json.json()) as { service: string }).service, 'mnist-cluster');
     const script = await fetch(`${replica.url}/app.js`);
@@ -218,6 +220,31 @@ describe('the drawing page in a real browser', () => {
       assert.equal(await page.textContent('#digit'), '?');
     });
   }
+
+  it('shows the answer on a phone without a scroll', async (t) => {
+    if (!needsBrowser(t)) return;
+    const phone = await browser!.newPage({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+    try {
+      await phone.goto(`${replica.url}/`);
+      const box = (await phone.locator('#pad').boundingBox())!;
+      const answer = phone.waitForResponse((r) => r.url().includes('/predict'));
+      const stroke = HANDWRITING[7]![0]!;
+      await phone.mouse.move(box.x + stroke[0]![0] * box.width, box.y + stroke[0]![1] * box.height);
+      await phone.mouse.down();
+      for (const [x, y] of stroke.slice(1))
+        await phone.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 6 });
+      await phone.mouse.up();
+      assert.equal(((await (await answer).json()) as { digit: number }).digit, 7);
+      await phone.waitForFunction(() => document.querySelector('#digit')?.textContent === '7');
+      const shown = await phone.$eval('#digit', (d) => {
+        const r = d.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+      assert.ok(shown, 'the digit is inside the viewport');
+    } finally {
+      await phone.close();
+    }
+  });
 
   it('clears the pad from the keyboard', async (t) => {
     if (!needsBrowser(t)) return;
