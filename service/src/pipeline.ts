@@ -4,6 +4,7 @@
  * the same work.
  */
 import { StartupError, type Config } from './config.ts';
+import { BackendError } from './engine/backend.ts';
 import { Batcher, type BatcherOptions } from './engine/batcher.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
 import { createDecoder, type Decoder } from './imaging/offload.ts';
@@ -17,6 +18,7 @@ export interface Pipeline {
 
 export async function createPipeline(config: Config, onBatch?: BatcherOptions['onBatch']): Promise<Pipeline> {
   const engine = await createEngine({ modelDir: config.MODEL_DIR, backend: config.BACKEND }).catch((err: unknown) => {
+    if (err instanceof BackendError) throw new StartupError('BACKEND', config.BACKEND, err.message);
     throw new StartupError('MODEL_DIR', config.MODEL_DIR, modelProblem(err));
   });
   const batcher = new Batcher(engine, {

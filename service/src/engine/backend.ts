@@ -23,6 +23,9 @@ function register(name: BackendName): Promise<boolean> {
   return registered.catch(() => false);
 }
 
+/** None of the backends asked for could be loaded: the choice of backend, not the model, is at fault. */
+export class BackendError extends Error {}
+
 /**
  * Activates the first backend of `candidates` that loads and returns its name.
  * Throws when none does, listing what was tried.
@@ -34,5 +37,5 @@ export async function selectBackend(candidates: readonly BackendName[] = BACKEND
       return name;
     }
   }
-  throw new Error(`no tfjs backend could be loaded (tried ${candidates.join(', ')})`);
+  throw new BackendError(`no tfjs backend could be loaded (tried ${candidates.join(', ')})`);
 }

@@ -6,10 +6,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../../devkit/free-port.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const canResolve = (name: string) => {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Runs the replica's process until it exits or says it is ready (then stops it). */
 function start(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -66,6 +75,23 @@ describe('start-up', () => {
       assert.match(stderr, new RegExp(`^MODEL_DIR=${dir}: no model there: .*(metadata|model)\\.json is missing`));
     });
   }
+
+  it(
+    'with a BACKEND that cannot load names BACKEND, not the model, in one line, exit 1',
+    { timeout: 60_000 },
+    async (t) => {
+      if (canResolve('@tensorflow/tfjs-node'))
+        return t.skip('tfjs-node is installed here: the tensorflow backend loads');
+      const { code, stderr } = await start({
+        BACKEND: 'tensorflow',
+        PORT: String(await freePort()),
+        METRICS_PORT: String(await freePort()),
+      });
+      assert.equal(code, 1);
+      oneLine(stderr);
+      assert.equal(stderr.trim(), 'BACKEND=tensorflow: no tfjs backend could be loaded (tried tensorflow)');
+    },
+  );
 
   it('says where to open the page, the API docs and the metrics when ready', { timeout: 60_000 }, async () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
