@@ -30,6 +30,12 @@ export interface LoadPlan {
   mix: Record<InputForm, number>;
   badShare: number;
   seed: number;
+  /**
+   * Retry a connection the target refuses (nothing listens there: the request never left), after
+   * a short pause, as clients' retry policies do; an entry point that moves elsewhere is then a
+   * pause to them, not an error.
+   */
+  retryRefused?: boolean;
   /** Stop early when this returns true for the last second's figures (the ramp scenario). */
   stopWhen?: (lastSecond: Summary['total']) => boolean;
 }
@@ -41,6 +47,8 @@ export interface Progress {
   errors: number;
   ratePerSecond: number;
 }
+
+const REFUSED_PAUSE_MS = 100;
 
 function pick<T>(items: readonly T[], weights: readonly number[], random: Random): T {
   const total = weights.reduce((a, b) => a + b, 0);
@@ -66,6 +74,7 @@ export async function runLoad(
   let goodSeq = 0;
   let badSeq = 0;
   let sent = 0;
+  let refused = 0;
   let stopped = false;
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -92,22 +101,30 @@ export async function runLoad(
     let answer: number | undefined;
     let replica: string | undefined;
     let model: string | undefined;
-    try {
-      const res = await pools[target]!.request({
-        path: '/predict',
-        method: 'POST',
-        headers: payload.headers,
-        body: payload.body,
-      });
-      status = res.statusCode;
-      const text = await res.body.text();
-      if (status === 200) {
-        const body = JSON.parse(text) as { digit: number; replica?: string; model?: string; model_version?: string };
-        ({ digit: answer, replica } = body);
-        if (body.model !== undefined) model = `${body.model}@${body.model_version}`;
+    for (;;) {
+      try {
+        const res = await pools[target]!.request({
+          path: '/predict',
+          method: 'POST',
+          headers: payload.headers,
+          body: payload.body,
+        });
+        status = res.statusCode;
+        const text = await res.body.text();
+        if (status === 200) {
+          const body = JSON.parse(text) as { digit: number; replica?: string; model?: string; model_version?: string };
+          ({ digit: answer, replica } = body);
+          if (body.model !== undefined) model = `${body.model}@${body.model_version}`;
+        }
+      } catch (err) {
+        status = (err as { code?: string }).code ?? 'network_error';
+        if (status === 'ECONNREFUSED' && plan.retryRefused && !finished()) {
+          refused++;
+          await new Promise((r) => setTimeout(r, REFUSED_PAUSE_MS));
+          continue;
+        }
       }
-    } catch (err) {
-      status = (err as { code?: string }).code ?? 'network_error';
+      break;
     }
     const ms = performance.now() - t0;
     const record = { good: !bad, status, ms, correct: digit !== undefined && answer === digit.label, replica, model };
@@ -160,5 +177,5 @@ export async function runLoad(
     clearInterval(ticker);
     await Promise.all(pools.map((p) => p.close()));
   }
-  return summarize(tallies, elapsed());
+  return summarize(tallies, elapsed(), refused);
 }

@@ -65,6 +65,8 @@ export interface Summary {
   seconds: number;
   targets: TargetSummary[];
   total: TargetSummary;
+  /** Connections refused and retried (--retry-refused): requests that had not been sent yet. */
+  refused_connections: number;
 }
 
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));
@@ -112,11 +114,12 @@ function byModel(tallies: TargetTally[]): TargetSummary['by_model'] {
   );
 }
 
-export function summarize(tallies: TargetTally[], seconds: number): Summary {
+export function summarize(tallies: TargetTally[], seconds: number, refusedConnections = 0): Summary {
   return {
     seconds: round(seconds, 1),
     targets: tallies.map((t) => summarizeOne(t.target, [t], seconds)),
     total: summarizeOne('all', tallies, seconds),
+    refused_connections: refusedConnections,
   };
 }
 

@@ -31,6 +31,8 @@ What
   --fixtures DIR        send the <index>_<label>.png files of DIR instead (npm run fixtures)
   --scenario NAME       a named scenario: ${SCENARIOS.join(', ')} (options given override it)
   --seed N              seed of the request sequence (default 1)
+  --retry-refused       retry a refused connection (the request was never sent) every 100 ms,
+                        as a client's retry policy would; counted as refused_connections
 Output
   --max-error-rate R    exit 1 when more than this share of good requests fail (default 0.01)
   --json                print the summary as one JSON line last
@@ -117,6 +119,7 @@ export function parseOptions(argv: string[]): CliOptions | 'help' {
       scenario: { type: 'string' },
       seed: { type: 'string' },
       'max-error-rate': { type: 'string' },
+      'retry-refused': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -177,6 +180,7 @@ export function parseOptions(argv: string[]): CliOptions | 'help' {
       mix,
       badShare: values.bad !== undefined ? share('bad', values.bad) : (preset.badShare ?? 0),
       seed: values.seed !== undefined ? positive('seed', values.seed) : 1,
+      retryRefused: values['retry-refused'],
       ...(preset.stopWhen && rate === null ? { stopWhen: preset.stopWhen } : {}),
     },
     digits: values.digits !== undefined ? positive('digits', values.digits) : 500,

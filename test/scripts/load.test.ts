@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runLoad, type LoadPlan } from '../../devkit/loadgen/driver.ts';
 import { mnistDigits, type EncodedDigit } from '../../devkit/loadgen/payloads.ts';
 import { imageToModelInput } from '../../service/src/index.ts';
+import { freePort } from '../../devkit/free-port.ts';
 import { sample, SMOKE_LOAD_ARGS, startTestReplica } from '../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
@@ -81,6 +83,35 @@ describe('scripts/load.sh against two real replicas', () => {
     assert.deepEqual(summary.total.by_model, {
       [`${name}@${version}`]: { answered: good, accuracy: summary.total.accuracy },
     });
+  });
+
+  it('with retryRefused waits for a target that is not listening yet; without it, those requests fail', async () => {
+    const port = await freePort();
+    const late = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"digit":7}'),
+    );
+    const plan: LoadPlan = {
+      targets: [`http://127.0.0.1:${port}`],
+      weights: [1],
+      durationSeconds: 1.5,
+      requests: null,
+      rateAt: null,
+      concurrency: 4,
+      mix: { multipart: 1, raw: 1, json: 1 },
+      badShare: 0,
+      seed: 1,
+    };
+    const listening = new Promise((r) => setTimeout(() => late.listen(port, '127.0.0.1', () => r(undefined)), 500));
+    const retried = await runLoad({ ...plan, retryRefused: true }, digits);
+    await listening;
+    await new Promise((r) => late.close(r));
+    assert.ok(retried.refused_connections >= 4, `refused ${retried.refused_connections}`);
+    assert.ok(retried.total.requests > 0);
+    assert.deepEqual(retried.total.by_status, { 200: retried.total.requests });
+
+    const failed = await runLoad({ ...plan, durationSeconds: 0.3 }, digits);
+    assert.equal(failed.refused_connections, 0);
+    assert.equal(failed.total.by_status.ECONNREFUSED, failed.total.requests);
   });
 
   it('runs as a shell script: --json prints only the JSON summary on stdout, exit 0; exit 1 when good requests fail', async () => {
