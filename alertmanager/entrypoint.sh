@@ -5,7 +5,8 @@
 set -eu
 config=${ALERTMANAGER_CONFIG:-/etc/alertmanager/alertmanager.yml}
 out=${ALERTMANAGER_RUN_DIR:-/tmp}/alertmanager.yml
-cp "$config" "$out"
+# Not cp: it would keep the mode of a read-only source (a Swarm config is 0444).
+cat "$config" >"$out"
 if [ -n "${ALERT_WEBHOOK_URL:-}" ]; then
   case "$ALERT_WEBHOOK_URL" in
     http://*|https://*) ;;
