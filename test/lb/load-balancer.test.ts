@@ -108,6 +108,8 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
       assert.deepEqual(failures, [], 'no client saw an error');
       assert.ok(byReplica['mnist-1']! > 50 && byReplica['mnist-2']! > 50, JSON.stringify(byReplica));
       assert.deepEqual(await serversUp(lb, names), { 'mnist-1': true, 'mnist-2': false }, 'the killed one is down');
+      // Ready for the floating address while it sees a replica up (keepalived asks it).
+      assert.equal((await fetch(lb.metricsUrl.replace('/metrics', '/ready'))).status, 200);
       const metrics = await (await fetch(lb.metricsUrl)).text();
       // With `option redispatch 1` HAProxy may count such a retry as a redispatch instead.
       const count = (name: string) => sample(metrics, name, { proxy: 'replicas' }) ?? 0;
@@ -138,7 +140,7 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
     }
   });
 
-  it("answers in the service's JSON error shape when no replica is left (503 with Retry-After)", async () => {
+  it("answers in the service's JSON error shape when no replica is left (503 with Retry-After), and is not ready", async () => {
     const lb = await startBalancer({ gone: `127.0.0.1:${await freePort()}` });
     try {
       await until('the absent server marked down', async () => !(await serversUp(lb, ['gone'])).gone);
@@ -153,6 +155,10 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
       const body = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'no_replica_available');
       assert.match(body.error.message, /no replica/);
+      // Not ready: a node whose balancer sees no replica gives up the floating address.
+      const ready = await fetch(lb.metricsUrl.replace('/metrics', '/ready'));
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { status: 'no replica up' });
     } finally {
       await lb.stop();
     }
