@@ -5,7 +5,7 @@
 # clients the upload tests call; Chromium is the browser the drawing page's test drives (where no
 # browser is named by CHROMIUM_PATH); HAProxy runs the load balancer's configuration in front of
 # real replicas; Alertmanager (with amtool) checks and runs alertmanager/; iproute2 builds the
-# Swarm tier's nodes (network namespaces).
+# Swarm tier's nodes (network namespaces) and keepalived its floating address.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -17,6 +17,7 @@ have amtool || need+=(prometheus-alertmanager)
 have haproxy || need+=(haproxy)
 have curl || need+=(curl)
 have ip || need+=(iproute2)
+have keepalived || need+=(keepalived)
 /usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3-requests)
 [ -n "${CHROMIUM_PATH:-}" ] || have chromium || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

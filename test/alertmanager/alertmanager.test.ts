@@ -229,5 +229,35 @@ describe('alertmanager/', () => {
         sent.join(),
       );
     });
+
+    it('pages once for a lost Swarm node: its replicas are held back, a replica down on another node is not', async (t) => {
+      if (!requireTool(ALERTMANAGER !== undefined, 'Alertmanager', t)) return;
+      const alert = (labels: Record<string, string>) => ({
+        labels: { severity: 'critical', ...labels },
+        annotations: { summary: JSON.stringify(labels) },
+        startsAt: new Date().toISOString(),
+      });
+      const res = await fetch(`${api}/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          alert({ alertname: 'SwarmNodeUnreachable', node: 'node-b', job: 'docker' }),
+          alert({ alertname: 'MnistReplicaDown', replica: 'mnist-7', node: 'node-b', job: 'mnist' }),
+          alert({ alertname: 'MnistReplicaDown', replica: 'mnist-8', node: 'node-c', job: 'mnist' }),
+        ]),
+      });
+      assert.equal(res.status, 200);
+      const lost = await receiver.next(carries('firing', { alertname: 'SwarmNodeUnreachable', node: 'node-b' }), 30);
+      assert.deepEqual(lost.groupLabels, { alertname: 'SwarmNodeUnreachable', node: 'node-b' });
+      await receiver.next(carries('firing', { alertname: 'MnistReplicaDown', replica: 'mnist-8' }), 30);
+      const states = (await (await fetch(`${api}/alerts`)).json()) as {
+        labels: Record<string, string>;
+        status: { state: string };
+      }[];
+      const state = (replica: string) => states.find((a) => a.labels.replica === replica)?.status.state;
+      assert.equal(state('mnist-7'), 'suppressed', 'on the lost node');
+      assert.equal(state('mnist-8'), 'active', 'on another node');
+      assert.ok(!receiver.notifications.some(carries('firing', { replica: 'mnist-7' })));
+    });
   });
 });

@@ -1,4 +1,4 @@
-/** The machines under the replicas, from node-exporter: one in compose, every node of a Swarm. */
+/** The machines under the replicas, from node-exporter and, on a Swarm, each node's Docker engine. */
 import { queryVariable, type DashboardSpec, type PanelSpec } from '../builder.ts';
 import { FIRING, RATE } from './shared.ts';
 
@@ -90,6 +90,45 @@ export const host: DashboardSpec = {
               expr: onNode(`rate(node_network_transmit_bytes_total{${NET}}[${RATE}])`),
               legend: '{{nodename}} out {{device}}',
             },
+          ],
+        ),
+      ],
+    },
+    {
+      title: 'Swarm',
+      panels: [
+        hostPanel(
+          'Engines answering',
+          "Each Swarm node's Docker engine as Prometheus scrapes it (1 up, 0 unreachable), named by node and role; a node that stops answering stays listed. Empty in compose.",
+          'none',
+          [{ expr: 'up{job="docker"}', legend: '{{node}} ({{role}})' }],
+        ),
+        hostPanel(
+          'Nodes by state',
+          'Nodes the swarm counts in each state (ready, down, unknown, disconnected), as the managers that answer report it; SwarmNodeDown fires when any is not ready for 30 s.',
+          'none',
+          [{ expr: 'max by (state) (swarm_manager_nodes)', legend: '{{state}}' }],
+        ),
+        hostPanel(
+          'Manager losses the quorum can take',
+          'Managers answering minus the Raft majority of the managers known: how many more managers the swarm can lose and still schedule, scale and update. The dashed line is where SwarmQuorumAtRisk fires (under 1 for 30 s); the leader is the manager drawn at 1 below.',
+          'none',
+          [
+            {
+              expr: '(count(up{job="docker",role="manager"} == 1) or vector(0)) - (floor(count(up{job="docker",role="manager"}) / 2) + 1)',
+              legend: 'losses to spare',
+            },
+            { expr: 'swarm_manager_leader == 1', legend: 'leader: {{node}}' },
+          ],
+          { thresholds: [{ value: 1, alert: 'SwarmQuorumAtRisk' }] },
+        ),
+        hostPanel(
+          'Replicas deployed and serving',
+          'Tasks of the replica service the swarm wants running (deployed, starting and lost ones included) against those Prometheus scrapes; a gap that lasts is MnistReplicaDown. In compose, the named replicas.',
+          'none',
+          [
+            { expr: 'count(up{job="mnist"})', legend: 'deployed' },
+            { expr: 'count(up{job="mnist"} == 1)', legend: 'serving' },
           ],
         ),
       ],
