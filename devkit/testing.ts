@@ -1,4 +1,6 @@
 /** Shared test fixtures: an in-process replica on ephemeral ports and real MNIST digits as files. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import pino from 'pino';
 import { rawPng } from './raw-png.ts';
 export { sample } from './prometheus-text.ts';
@@ -91,3 +93,14 @@ export function lastJsonLine<T>(stdout: string): T {
 
 /** A short, quiet load-script run that ends with its JSON summary. */
 export const SMOKE_LOAD_ARGS = ['--requests', '60', '--digits', '30', '--quiet', '--json'];
+
+/** Whether a program is on the PATH. */
+export const installed = (program: string): boolean => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+
+/** True when a tool a test needs is there; else skips the test, or fails it in CI (which installs it). */
+export function requireTool(present: boolean, what: string, t: { skip: (why: string) => void }): boolean {
+  if (present) return true;
+  assert.ok(!process.env.CI, `${what} is missing in CI`);
+  t.skip(`${what} not installed`);
+  return false;
+}

@@ -14,6 +14,7 @@
 #   scripts/swarm/nodes.sh docker NODE ...  run a docker command against a node's engine (host: the host's)
 #   scripts/swarm/nodes.sh leader           the Raft leader's node name
 #   scripts/swarm/nodes.sh holder           the node holding the floating address (host, or mnist-node-N)
+#   scripts/swarm/nodes.sh keepalived-conf NODE ALL...  keepalived's configuration for NODE among ALL
 #   scripts/swarm/nodes.sh stop NODE        stop a node's dockerd (a machine lost)
 #   scripts/swarm/nodes.sh start NODE       start it again (it rejoins)
 #   scripts/swarm/nodes.sh cut NODE         take its link down (a partition: it runs on, unreachable)
@@ -73,21 +74,26 @@ stop_pid() {
   rm -f "$pidfile"
 }
 
-# keepalived for node $1 among all nodes $2..., its configuration rendered from swarm/keepalived/.
-start_keepalived() {
-  local n=$1 dir="$STATE/$1" interface=eth0 priority peers=""
+# keepalived's configuration for node $1 among all nodes $2..., from swarm/keepalived/.
+keepalived_conf() {
+  local n=$1 interface=eth0 priority peers="" conf
   shift
-  [ -f "$dir/keepalived.pid" ] && kill -0 "$(cat "$dir/keepalived.pid")" 2>/dev/null && return 0
-  mkdir -p "$dir"
   # The namespaced nodes by number (mnist-node-2 first), the host last: it cannot be cut off, so a
   # test that cuts the holder always cuts a namespaced node.
   if [ "$n" = host ]; then interface=$BRIDGE priority=50; else priority=$((152 - ${n##*-})); fi
   for peer in "$@"; do [ "$peer" = "$n" ] || peers+="${peers:+$'\n'}    $(node_ip "$peer")"; done
-  local conf
   conf=$(<swarm/keepalived/keepalived.conf)
   conf=${conf//@NODE@/$n} conf=${conf//@INTERFACE@/$interface} conf=${conf//@ADDRESS@/$(node_ip "$n")}
   conf=${conf//@PRIORITY@/$priority} conf=${conf//@VIP@/$VIP\/24} conf=${conf//@PEERS@/$peers}
-  echo "$conf" >"$dir/keepalived.conf"
+  echo "$conf"
+}
+
+# keepalived for node $1 among all nodes $2..., in the node's network namespace.
+start_keepalived() {
+  local n=$1 dir="$STATE/$1"
+  [ -f "$dir/keepalived.pid" ] && kill -0 "$(cat "$dir/keepalived.pid")" 2>/dev/null && return 0
+  mkdir -p "$dir"
+  keepalived_conf "$@" >"$dir/keepalived.conf"
   local ns=()
   [ "$n" = host ] || ns=(ip netns exec "$n")
   "${ns[@]}" keepalived --dont-fork --log-console --log-detail --use-file "$dir/keepalived.conf" \
@@ -177,6 +183,7 @@ case "${1:-}" in
   up) up "${2:-2}" ;;
   load) shift; load "$@" ;;
   docker) shift; node_docker "$@" ;;
+  keepalived-conf) shift; keepalived_conf "$@" ;;
   leader) leader ;;
   holder) holder ;;
   stop) stop_pid "$STATE/$2/docker.pid" ;;
@@ -184,5 +191,5 @@ case "${1:-}" in
   cut) ip link set "veth-${2##*-}" down ;;
   mend) ip link set "veth-${2##*-}" up ;;
   down) down ;;
-  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac

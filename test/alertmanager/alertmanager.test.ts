@@ -13,18 +13,11 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { carries, startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 import { freePort } from '../../devkit/free-port.ts';
+import { installed, requireTool } from '../../devkit/testing.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 /** The Alertmanager binary: the official image's name, or Debian's. */
-const ALERTMANAGER = ['alertmanager', 'prometheus-alertmanager'].find(has);
-
-function requireTool(present: boolean, what: string, t: { skip: (why: string) => void }): boolean {
-  if (present) return true;
-  assert.ok(!process.env.CI, `${what} is missing in CI`);
-  t.skip(`${what} not installed`);
-  return false;
-}
+const ALERTMANAGER = ['alertmanager', 'prometheus-alertmanager'].find(installed);
 
 /** Runs the entrypoint as the container does, with its output in `dir` and `bin` as Alertmanager. */
 function entrypoint(dir: string, env: Record<string, string>, bin = 'true', args: string[] = []) {
@@ -56,7 +49,7 @@ describe('alertmanager/', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('passes amtool check-config as it is and with a webhook added by the entrypoint', (t) => {
-    if (!requireTool(has('amtool'), 'amtool', t)) return;
+    if (!requireTool(installed('amtool'), 'amtool', t)) return;
     assert.match(
       execFileSync('amtool', ['check-config', 'alertmanager/alertmanager.yml'], { encoding: 'utf8' }),
       /SUCCESS/,
