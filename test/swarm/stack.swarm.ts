@@ -334,28 +334,16 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const node = await holder();
     const load = steadyLoad(40);
     await sleep(5000);
-    const container = await nodes(
-      'docker',
-      node,
-      'ps',
-      '-q',
-      '--filter',
-      `label=com.docker.swarm.service.name=${STACK}_lb`,
-    );
+    const balancerOn = () =>
+      nodes('docker', node, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_lb`);
+    const container = await balancerOn();
     assert.ok(container, `a balancer container on ${node}`);
     const killed = Date.now();
     await nodes('docker', node, 'kill', container);
     const answering = await answeringAgain(killed);
     const movedTo = await holder(node);
     const restarted = await waitFor('a new balancer running on that node', 60, async () => {
-      const now = await nodes(
-        'docker',
-        node,
-        'ps',
-        '-q',
-        '--filter',
-        `label=com.docker.swarm.service.name=${STACK}_lb`,
-      );
+      const now = await balancerOn();
       return now && now !== container ? Date.now() : undefined;
     });
     const summary = await load;
