@@ -111,7 +111,7 @@ export const host: DashboardSpec = {
         ),
         hostPanel(
           'Manager losses the quorum can take',
-          'Managers answering minus the Raft majority of the managers known: how many more managers the swarm can lose and still schedule, scale and update. The dashed line is where SwarmQuorumAtRisk fires (under 1 for 30 s); the leader is the manager drawn at 1 below.',
+          'Managers answering minus the Raft majority of the managers known: how many more managers the swarm can lose and still schedule, scale and update. The dashed line is where SwarmQuorumAtRisk fires (under 1 for 30 s); The Raft leader is drawn as its own line, at 1, named by node.',
           'none',
           [
             {
