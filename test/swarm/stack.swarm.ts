@@ -283,6 +283,10 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     await sleep(5000);
     const cut = Date.now();
     await nodes('cut', leader);
+    // Its replicas stay targets that do not answer (MnistReplicaDown's `up == 0`) until moved.
+    await waitFor(`the replicas on ${leader} scraped as down`, 60, async () =>
+      (await query(`up{job="mnist",node="${leader}"} == 0`)).length > 0 ? true : undefined,
+    );
     const newLeader = await waitFor('a new leader', 90, async () => {
       const now = await nodes('leader').catch(() => '');
       return now && now !== leader ? Date.now() : undefined;
