@@ -45,6 +45,8 @@ export interface PanelSpec {
   height?: number;
   /** Per-replica panel: every query keeps a `replica` label; tests check both replicas show. */
   perReplica?: boolean;
+  /** Data only on a Swarm (its engines' metrics): the Swarm tier checks it answers, compose's does not. */
+  swarmOnly?: boolean;
   stack?: boolean;
   /** Alert thresholds, drawn as dashed lines on a time series. */
   thresholds?: AlertThreshold[];

@@ -16,6 +16,8 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { carries, startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
+import { queriesOf } from '../../grafana/src/builder.ts';
+import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { queryPrometheus } from '../../devkit/prometheus-api.ts';
 import { backgroundLoad, waitFor, type LoadSummary } from '../support/cluster.ts';
 
@@ -230,6 +232,16 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
         : undefined;
     });
     t.diagnostic(`engines: ${engines.join(', ')}`);
+    // The dashboards' Swarm panels (empty in compose) answer here.
+    const swarmPanels = Object.values(DASHBOARDS).flatMap((spec) =>
+      queriesOf(spec).filter(({ panel }) => panel.swarmOnly),
+    );
+    assert.ok(swarmPanels.length >= 3);
+    for (const { panel, query: q } of swarmPanels) {
+      await waitFor(`data for the panel ${panel.title}`, 60, async () =>
+        (await query(q.expr)).length > 0 ? true : undefined,
+      );
+    }
     await waitFor('node-exporter on every node', 60, async () =>
       (await query('node_uname_info')).length === 3 ? true : undefined,
     );

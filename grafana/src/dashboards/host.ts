@@ -13,7 +13,7 @@ const hostPanel = (
   description: string,
   unit: string,
   queries: PanelSpec['queries'],
-  more: Pick<PanelSpec, 'stack' | 'thresholds'> = {},
+  more: Pick<PanelSpec, 'stack' | 'thresholds' | 'swarmOnly'> = {},
 ): PanelSpec => ({ type: 'timeseries', title, description, unit, width: 12, queries, ...more });
 
 export const host: DashboardSpec = {
@@ -102,12 +102,14 @@ export const host: DashboardSpec = {
           "Each Swarm node's Docker engine as Prometheus scrapes it (1 up, 0 unreachable), named by node and role; a node that stops answering stays listed. Empty in compose.",
           'none',
           [{ expr: 'up{job="docker"}', legend: '{{node}} ({{role}})' }],
+          { swarmOnly: true },
         ),
         hostPanel(
           'Nodes by state',
           'Nodes the swarm counts in each state (ready, down, unknown, disconnected), as the managers that answer report it; SwarmNodeDown fires when any is not ready for 30 s.',
           'none',
           [{ expr: 'max by (state) (swarm_manager_nodes)', legend: '{{state}}' }],
+          { swarmOnly: true },
         ),
         hostPanel(
           'Manager losses the quorum can take',
@@ -120,7 +122,7 @@ export const host: DashboardSpec = {
             },
             { expr: 'swarm_manager_leader == 1', legend: 'leader: {{node}}' },
           ],
-          { thresholds: [{ value: 1, alert: 'SwarmQuorumAtRisk' }] },
+          { thresholds: [{ value: 1, alert: 'SwarmQuorumAtRisk' }], swarmOnly: true },
         ),
         hostPanel(
           'Replicas deployed and serving',
