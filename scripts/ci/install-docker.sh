@@ -39,17 +39,26 @@ if [ ${#plugins[@]} -gt 0 ]; then
 fi
 
 # The engine's own metrics (and, on a Swarm manager, the swarm's: nodes by state, the Raft leader)
-# on port 9323 of every address, as Prometheus's Swarm guide sets them; the Swarm tier scrapes them.
-# Another daemon.json is left alone (add "metrics-addr" to it yourself).
+# on port 9323 of every address, as Prometheus's Swarm guide sets them: the Swarm tier scrapes
+# them and tier 1 reads their names. Added to daemon.json (kept otherwise) when they are off, and a
+# running daemon is restarted to read it.
 metrics() { curl -fs -m 2 -o /dev/null http://127.0.0.1:9323/metrics; }
-if [ ! -e /etc/docker/daemon.json ]; then
+conf=/etc/docker/daemon.json
+if ! metrics && ! grep -qs '"metrics-addr"' "$conf"; then
   mkdir -p /etc/docker
-  echo '{ "metrics-addr": "0.0.0.0:9323" }' >/etc/docker/daemon.json
-  # A daemon running without it (started before this file existed) is restarted to read it.
-  if docker info >/dev/null 2>&1 && ! metrics && [ -s /var/run/docker.pid ]; then
-    pid=$(cat /var/run/docker.pid)
-    kill "$pid"
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  if ! grep -qs '"' "$conf"; then # missing, or an empty object
+    echo '{ "metrics-addr": "0.0.0.0:9323" }' >"$conf"
+  else
+    sed -i '0,/{/s//{ "metrics-addr": "0.0.0.0:9323",/' "$conf"
+  fi
+  if docker info >/dev/null 2>&1; then
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+      systemctl restart docker
+    elif [ -s /var/run/docker.pid ]; then
+      pid=$(cat /var/run/docker.pid)
+      kill "$pid"
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
   fi
 fi
 
