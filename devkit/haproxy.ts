@@ -2,16 +2,17 @@
  * HAProxy run with the project's haproxy/haproxy.cfg outside a container, in front of servers on
  * loopback, for the tests of the balancer's behaviour and of the metric names it exports.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
+import { installed } from './testing.ts';
 
 const CONFIG = fileURLToPath(new URL('../haproxy/haproxy.cfg', import.meta.url));
 
-export const haveHaproxy = (): boolean => spawnSync('sh', ['-c', 'command -v haproxy']).status === 0;
+export const haveHaproxy = (): boolean => installed('haproxy');
 
 export interface Balancer {
   url: string;

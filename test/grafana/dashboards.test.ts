@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { DASHBOARD_DIR, renderDashboards } from '../../grafana/src/generate.ts';
 import { freePort } from '../../devkit/free-port.ts';
 import { haveHaproxy, startBalancer } from '../../devkit/haproxy.ts';
-import { startTestReplica } from '../../devkit/testing.ts';
+import { installed, requireTool, startTestReplica } from '../../devkit/testing.ts';
 import { metricNames } from './promql-names.ts';
 
 interface Panel {
@@ -113,9 +113,7 @@ describe('Grafana dashboards', () => {
       }
     }
     // node-exporter's names from a real one (Debian's prometheus-node-exporter), where installed.
-    const exporter = ['prometheus-node-exporter', 'node_exporter'].find(
-      (b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0,
-    );
+    const exporter = ['prometheus-node-exporter', 'node_exporter'].find(installed);
     if (exporter) {
       const port = await freePort();
       const child = spawn(exporter, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
@@ -294,11 +292,7 @@ describe('Grafana dashboards', () => {
       for (const name of metricNames(expr))
         assert.ok(known.has(name) || name === 'ALERTS', `annotation ${expr}: ${name}`);
     }
-    if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) {
-      assert.ok(!process.env.CI, 'promtool is missing in CI');
-      t.skip('promtool not installed');
-      return;
-    }
+    if (!requireTool(installed('promtool'), 'promtool', t)) return;
     const dir = mkdtempSync(join(tmpdir(), 'annotations-'));
     try {
       const rules = exprs.map(

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { namedReplicas } from '../../devkit/compose-topology.ts';
+import { installed, requireTool } from '../../devkit/testing.ts';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
@@ -12,11 +13,7 @@ interface ScrapeConfig {
 
 describe('prometheus/prometheus.yml', () => {
   const promtool = (t: { skip: (why: string) => void }, ...args: string[]): string | null => {
-    if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) {
-      assert.ok(!process.env.CI, 'promtool is missing in CI');
-      t.skip('promtool not installed');
-      return null;
-    }
+    if (!requireTool(installed('promtool'), 'promtool', t)) return null;
     return execFileSync('promtool', args, { encoding: 'utf8' });
   };
 
