@@ -20,4 +20,16 @@ if [ -n "${ALERT_WEBHOOK_URL:-}" ]; then
 else
   echo "no ALERT_WEBHOOK_URL: alerts are shown in Alertmanager's UI only (/#/alerts)"
 fi
+# In a cluster (swarm/stack.yaml), the address peers reach this one at: its address on the stack's
+# network, which Docker's /etc/hosts gives its hostname. Alertmanager's own guess is the interface
+# of the default route, Docker's gateway bridge, which no other node can reach.
+if [ -n "${ALERTMANAGER_CLUSTER_PORT:-}" ]; then
+  name=$(cat /proc/sys/kernel/hostname)
+  address=$(awk -v name="$name" '$2 == name { print $1; exit }' "${ALERTMANAGER_HOSTS:-/etc/hosts}")
+  if [ -z "$address" ]; then
+    echo "no address for $name in /etc/hosts: cannot advertise this Alertmanager to its peers" >&2
+    exit 2
+  fi
+  set -- "$@" --cluster.advertise-address="$address:$ALERTMANAGER_CLUSTER_PORT"
+fi
 exec ${ALERTMANAGER_BIN:-/bin/alertmanager} --config.file="$out" "$@"

@@ -136,8 +136,12 @@ up() {
     fi
     echo "$n: a manager ($(node_ip "$n"))"
   done
-  # The monitoring's data (Prometheus, Alertmanager, Grafana volumes) lives on the host's node.
-  docker node update --label-add mnist.monitoring=true "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null
+  # The monitoring's data: one of the two Prometheus and Alertmanagers on the host's node, the other
+  # on the last namespaced node (not the first leader); Grafana on the host's.
+  local self
+  self=$(docker info --format '{{.Swarm.NodeID}}')
+  docker node update --label-add mnist.monitoring=true --label-add mnist.grafana=true "$self" >/dev/null
+  docker node update --label-add mnist.monitoring=true "mnist-node-$((count + 1))" >/dev/null
   for n in "${nodes[@]}"; do start_keepalived "$n" "${nodes[@]}"; done
   echo "floating address $VIP (keepalived on every node)"
 }
