@@ -1,5 +1,5 @@
 /**
- * Prometheus's HTTP query API (instant queries), for the scripts and every test tier: one client,
+ * Prometheus's HTTP query API (instant queries, and the stored samples of a range), for the scripts and every test tier: one client,
  * whose failures read as sentences (nothing listening, something that is not Prometheus, a
  * refused query) instead of a fetch error or an object printed as text.
  */
@@ -12,7 +12,20 @@ export interface Sample {
 export class PrometheusError extends Error {}
 
 /** The instant vector `expr` evaluates to at `time` (seconds since the epoch; default now). */
-export async function queryPrometheus(base: string, expr: string, time?: number): Promise<Sample[]> {
+export function queryPrometheus(base: string, expr: string, time?: number): Promise<Sample[]> {
+  return query<Sample>(base, expr, time);
+}
+
+/** The samples Prometheus holds for `selector` over the last `seconds`, each series with its timestamps. */
+export function storedSamples(
+  base: string,
+  selector: string,
+  seconds: number,
+): Promise<{ metric: Record<string, string>; values: [number, string][] }[]> {
+  return query(base, `${selector}[${Math.ceil(seconds)}s]`);
+}
+
+async function query<T>(base: string, expr: string, time?: number): Promise<T[]> {
   const url = `${base}/api/v1/query?query=${encodeURIComponent(expr)}${time === undefined ? '' : `&time=${time}`}`;
   let res: Response;
   try {
@@ -24,7 +37,7 @@ export async function queryPrometheus(base: string, expr: string, time?: number)
     );
   }
   const text = await res.text();
-  let body: { status?: string; error?: unknown; data?: { result: Sample[] } };
+  let body: { status?: string; error?: unknown; data?: { result: T[] } };
   try {
     body = JSON.parse(text) as typeof body;
   } catch {

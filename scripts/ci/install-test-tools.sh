@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the programs tier 1 calls (Debian or Ubuntu, as root): promtool
-# (Debian's prometheus package) checks a real scrape, the config and the rules; a real node-exporter
-# tells the dashboard test which node_* metrics exist; curl and Python's requests are the real
-# clients the upload tests call; Chromium is the browser the drawing page's test drives (where no
-# browser is named by CHROMIUM_PATH); HAProxy runs the load balancer's configuration in front of
-# real replicas; Alertmanager (with amtool) checks and runs alertmanager/; iproute2 builds the
-# Swarm tier's nodes (network namespaces) and keepalived its floating address.
+# (Debian's prometheus package) checks a real scrape, the config and the rules, and its prometheus
+# runs as the monitoring pair with Alertmanager (with amtool), which also checks and runs
+# alertmanager/; a real node-exporter tells the dashboard test which node_* metrics exist; curl and
+# Python's requests are the real clients the upload tests call; Chromium is the browser the drawing
+# page's test drives (where no browser is named by CHROMIUM_PATH); HAProxy runs the load balancer's
+# configuration in front of real replicas; iproute2 builds the Swarm tier's nodes (network
+# namespaces) and keepalived its floating address.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 

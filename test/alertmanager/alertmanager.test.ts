@@ -5,19 +5,16 @@
  * explains. Every alert rule links its runbook section and a generated dashboard.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { carries, startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
-import { freePort } from '../../devkit/free-port.ts';
+import { ALERTMANAGER, startAlertmanager, type MonitoringProcess } from '../../devkit/monitoring-process.ts';
 import { installed, requireTool } from '../../devkit/testing.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
-
-/** The Alertmanager binary: the official image's name, or Debian's. */
-const ALERTMANAGER = ['alertmanager', 'prometheus-alertmanager'].find(installed);
 
 /** Runs the entrypoint as the container does, with its output in `dir` and `bin` as Alertmanager. */
 function entrypoint(dir: string, env: Record<string, string>, bin = 'true', args: string[] = []) {
@@ -130,48 +127,17 @@ describe('alertmanager/', () => {
   describe('a real Alertmanager started by the entrypoint', () => {
     let receiver: AlertReceiver;
     let api = '';
-    let stop = () => {};
+    let alertmanager: MonitoringProcess | undefined;
 
     before(async () => {
       if (!ALERTMANAGER) return;
       receiver = await startAlertReceiver();
-      const port = await freePort();
-      api = `http://127.0.0.1:${port}/api/v2`;
-      const child = spawn(
-        'sh',
-        [
-          'alertmanager/entrypoint.sh',
-          `--web.listen-address=127.0.0.1:${port}`,
-          `--storage.path=${join(dir, 'data')}`,
-          '--cluster.listen-address=',
-        ],
-        {
-          env: {
-            PATH: process.env.PATH,
-            ALERTMANAGER_CONFIG: 'alertmanager/alertmanager.yml',
-            ALERTMANAGER_RUN_DIR: dir,
-            ALERTMANAGER_BIN: ALERTMANAGER,
-            ALERT_WEBHOOK_URL: receiver.url,
-          },
-          stdio: 'ignore',
-        },
-      );
-      stop = () => child.kill();
-      for (let i = 0; i < 100; i++) {
-        if (
-          await fetch(`${api}/status`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error('Alertmanager did not start');
+      alertmanager = await startAlertmanager(join(dir, 'running'), receiver.url, ['--cluster.listen-address=']);
+      api = `${alertmanager.url}/api/v2`;
     });
 
     after(async () => {
-      stop();
+      alertmanager?.kill();
       await receiver?.close();
     });
 

@@ -10,6 +10,13 @@ import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { DASHBOARD_DIR, renderDashboards } from '../../grafana/src/generate.ts';
 import { freePort } from '../../devkit/free-port.ts';
 import { haveHaproxy, startBalancer } from '../../devkit/haproxy.ts';
+import {
+  ALERTMANAGER,
+  PROMETHEUS,
+  startAlertmanager,
+  startPrometheus,
+  type MonitoringProcess,
+} from '../../devkit/monitoring-process.ts';
 import { installed, requireTool, startTestReplica } from '../../devkit/testing.ts';
 import { metricNames } from './promql-names.ts';
 
@@ -81,6 +88,7 @@ describe('Grafana dashboards', () => {
   let exporterChecked = false;
   let haproxyChecked = false;
   let engineChecked = false;
+  let monitoringChecked = false;
 
   before(async () => {
     const replica = await startTestReplica();
@@ -142,6 +150,33 @@ describe('Grafana dashboards', () => {
     if (engine.includes('swarm_manager_nodes')) {
       for (const name of namesIn(engine)) known.add(name);
       engineChecked = true;
+    }
+    // Prometheus's and Alertmanager's own names from real ones (Debian's): an Alertmanager in a
+    // cluster (of one) and a Prometheus sending to it.
+    if (ALERTMANAGER && PROMETHEUS) {
+      const dir = mkdtempSync(join(tmpdir(), 'dashboard-names-'));
+      const running: MonitoringProcess[] = [];
+      try {
+        const am = await startAlertmanager(join(dir, 'am'), 'http://127.0.0.1:9/unused', [
+          `--cluster.listen-address=127.0.0.1:${await freePort()}`,
+        ]);
+        running.push(am);
+        const config = { alerting: { alertmanagers: [{ static_configs: [{ targets: [am.url.slice(7)] }] }] } };
+        const prometheus = await startPrometheus(join(dir, 'prometheus'), config);
+        running.push(prometheus);
+        // Its per-Alertmanager counters exist once it has found the Alertmanager.
+        for (let i = 0; i < 100 && !monitoringChecked; i++) {
+          const text = await (await fetch(`${prometheus.url}/metrics`)).text();
+          if (/^prometheus_notifications_alertmanagers_discovered 1$/m.test(text)) {
+            for (const name of namesIn(text)) known.add(name);
+            monitoringChecked = true;
+          } else await new Promise((r) => setTimeout(r, 100));
+        }
+        for (const name of namesIn(await (await fetch(`${am.url}/metrics`)).text())) known.add(name);
+      } finally {
+        for (const process of running) process.kill();
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 
@@ -234,12 +269,14 @@ describe('Grafana dashboards', () => {
     if (!exporterChecked) assert.ok(!process.env.CI, 'CI installs prometheus-node-exporter to check node_* names');
     if (!haproxyChecked) assert.ok(!process.env.CI, 'CI installs haproxy to check haproxy_* names');
     if (!engineChecked) assert.ok(!process.env.CI, "CI turns on Docker's metrics to check swarm_* names");
+    if (!monitoringChecked) assert.ok(!process.env.CI, 'CI installs Prometheus and Alertmanager to check their names');
     for (const spec of Object.values(DASHBOARDS)) {
       for (const { panel, query } of queriesOf(spec)) {
         for (const name of metricNames(query.expr)) {
           if (name.startsWith('node_') && !exporterChecked) continue;
           if (name.startsWith('haproxy_') && !haproxyChecked) continue;
           if (name.startsWith('swarm_') && !engineChecked) continue;
+          if (/^(prometheus|alertmanager)_/.test(name) && !monitoringChecked) continue;
           assert.ok(known.has(name), `${spec.uid} / ${panel.title}: unknown metric ${name}`);
         }
       }

@@ -1,7 +1,7 @@
 /**
  * The Swarm stack's high-availability promises, checked on the files (tier 1; tier 3 runs them):
- * nothing in swarm/stack.yaml is pinned to one node but the monitoring's data, the entry point runs
- * on every node, and keepalived's configuration, as scripts/swarm/nodes.sh renders it for each
+ * nothing in swarm/stack.yaml is pinned to one node but Grafana, the monitoring that keeps data runs
+ * twice on two nodes, the Alertmanagers form a cluster, the entry point runs on every node, and keepalived's configuration, as scripts/swarm/nodes.sh renders it for each
  * node, is one that Debian's keepalived accepts, with distinct priorities and every other node as
  * a peer.
  */
@@ -17,7 +17,9 @@ import { installed, requireTool } from '../../devkit/testing.ts';
 interface Service {
   ports?: { target: number; published: number; mode?: string }[];
   volumes?: (string | { type: string })[];
-  deploy?: { mode?: string; placement?: { constraints?: string[] } };
+  command?: string[];
+  environment?: Record<string, string>;
+  deploy?: { mode?: string; replicas?: number; placement?: { constraints?: string[]; max_replicas_per_node?: number } };
 }
 const stack = parseYaml(readFileSync('swarm/stack.yaml', 'utf8')) as {
   services: Record<string, Service>;
@@ -38,17 +40,35 @@ describe('swarm/stack.yaml', () => {
     assert.equal(lb.deploy?.placement?.constraints, undefined);
   });
 
-  it('pins nothing to one node except services whose named volume lives there', () => {
+  it('pins nothing to one node but Grafana and its query balancer; the monitoring with data runs one per node, twice or more', () => {
     const named = new Set(Object.keys(stack.volumes));
     for (const [name, service] of Object.entries(stack.services)) {
-      for (const constraint of service.deploy?.placement?.constraints ?? []) {
+      const placement = service.deploy?.placement;
+      for (const constraint of placement?.constraints ?? []) {
         assert.doesNotMatch(constraint, /node\.(hostname|id)\b/, `${name}: ${constraint}`);
         if (constraint === 'node.role == manager') continue;
+        if (constraint === 'node.labels.mnist.grafana == true') {
+          assert.ok(['grafana', 'prometheus'].includes(name), `${name} is pinned to Grafana's node`);
+          continue;
+        }
         assert.equal(constraint, 'node.labels.mnist.monitoring == true', `${name}: ${constraint}`);
         const volumes = (service.volumes ?? []).filter((v) => typeof v === 'string' && named.has(v.split(':')[0]!));
-        assert.equal(volumes.length, 1, `${name} is pinned to the monitoring's node but keeps no data there`);
+        assert.equal(volumes.length, 1, `${name} is pinned to the monitoring's nodes but keeps no data there`);
+        assert.ok((service.deploy?.replicas ?? 1) >= 2, `${name}: one copy would rest on one node`);
+        assert.equal(placement?.max_replicas_per_node, 1, `${name}: two copies could share a node`);
       }
     }
+  });
+
+  it('runs two Prometheus and a cluster of Alertmanagers that gossip by DNS', () => {
+    assert.equal(stack.services['prometheus-server']?.deploy?.replicas, 2);
+    const alertmanager = stack.services.alertmanager!;
+    assert.ok((alertmanager.deploy?.replicas ?? 1) >= 2);
+    const flags = alertmanager.command ?? [];
+    assert.ok(flags.includes('--cluster.listen-address=0.0.0.0:9094'), flags.join(' '));
+    assert.ok(flags.includes('--cluster.peer=tasks.alertmanager:9094'), flags.join(' '));
+    assert.ok(!flags.some((f) => /^--cluster\.listen-address=$/.test(f)), 'clustering is not switched off');
+    assert.equal(alertmanager.environment?.ALERTMANAGER_CLUSTER_PORT, '9094');
   });
 });
 
