@@ -135,5 +135,70 @@ export const host: DashboardSpec = {
         ),
       ],
     },
+    {
+      title: 'Monitoring',
+      panels: [
+        {
+          type: 'stat',
+          title: 'Answered by',
+          description:
+            "The Prometheus that answered this dashboard's queries (on a Swarm, the first of the pair that is ready, behind one address), and the replicas it counts up. In compose, the only one.",
+          unit: 'none',
+          width: 4,
+          queries: [
+            {
+              expr: 'cluster:mnist_replicas_up:count{job="federate",from="self"}',
+              legend: '{{prometheus_replica}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Replicas up, by Prometheus',
+          description:
+            "How many replicas each Prometheus of the pair scrapes as up (each federates the other's count): two lines that part for 2 minutes fire PrometheusReplicasDisagree. One line in compose.",
+          unit: 'none',
+          width: 6,
+          queries: [
+            {
+              expr: 'max by (prometheus_replica) (cluster:mnist_replicas_up:count{job="federate"})',
+              legend: '{{prometheus_replica}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Alert delivery, by Prometheus',
+          description:
+            'Each Prometheus (every one scrapes every one): the share of the alerts it sent that failed to reach an Alertmanager, and how many Alertmanagers it finds. Over half failing, or none found, for a minute fires PrometheusAlertmanagersUnreachable.',
+          unit: 'none',
+          width: 8,
+          queries: [
+            {
+              expr: `sum without (alertmanager) (rate(prometheus_notifications_errors_total{job="prometheus"}[${RATE}])) / sum without (alertmanager) (rate(prometheus_notifications_sent_total{job="prometheus"}[${RATE}]))`,
+              legend: '{{instance}} failing',
+            },
+            {
+              expr: 'prometheus_notifications_alertmanagers_discovered{job="prometheus"}',
+              legend: '{{instance}} found',
+            },
+          ],
+          thresholds: [{ value: 0.5, alert: 'PrometheusAlertmanagersUnreachable' }],
+        },
+        {
+          type: 'timeseries',
+          title: 'Alertmanager cluster',
+          description:
+            'Members each Alertmanager counts in its cluster, against the Alertmanagers deployed: fewer for a minute fires AlertmanagerClusterMembersMissing. Empty in compose (one Alertmanager, no cluster).',
+          unit: 'none',
+          width: 6,
+          queries: [
+            { expr: 'alertmanager_cluster_members{job="alertmanager"}', legend: '{{node}} counts' },
+            { expr: 'count(up{job="alertmanager"})', legend: 'deployed' },
+          ],
+          swarmOnly: true,
+        },
+      ],
+    },
   ],
 };
