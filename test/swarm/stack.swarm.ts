@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { carries, startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
-import { queryPrometheus } from '../../devkit/prometheus-api.ts';
+import { queryPrometheus, storedSamples } from '../../devkit/prometheus-api.ts';
 import { backgroundLoad, waitFor, type LoadSummary } from '../support/cluster.ts';
 
 const run = promisify(execFile);
@@ -28,11 +28,19 @@ const SERVICE = `${STACK}_mnist`;
 const VIP = '10.77.0.100';
 const HOST_ADDRESS = '10.77.0.1';
 const ENTRY = `http://${VIP}:8080`;
+/** The pair's one address (Grafana's datasource), and the host's own Prometheus of the pair. */
 const PROMETHEUS = 'http://127.0.0.1:9090';
+const HOST_PROMETHEUS = 'http://127.0.0.1:19090';
 const STACK_FILE = readFileSync('swarm/stack.yaml', 'utf8');
 const imageOf = (name: string) => new RegExp(`image: *(${name}:\\S+)`).exec(STACK_FILE)![1]!;
-/** What runs on every node (Prometheus, Alertmanager and Grafana stay with their data on the host). */
-const NODE_IMAGES = ['mnist-cluster/service:local', imageOf('haproxy'), imageOf('prom/node-exporter')];
+/** What runs on the namespaced nodes (one of them has a Prometheus and an Alertmanager of the pairs). */
+const NODE_IMAGES = [
+  'mnist-cluster/service:local',
+  imageOf('haproxy'),
+  imageOf('prom/node-exporter'),
+  imageOf('prom/prometheus'),
+  imageOf('prom/alertmanager'),
+];
 /** The nodes a test can take away (the host runs the tests). */
 const NAMESPACED = ['mnist-node-2', 'mnist-node-3'];
 /** Clients of the steady load: the most requests in flight through the entry point at any moment. */
@@ -55,8 +63,15 @@ const query = (expr: string) => queryPrometheus(PROMETHEUS, expr);
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The running tasks of a service: node and name of each. */
-async function tasks(service = SERVICE): Promise<{ node: string; name: string }[]> {
+interface Task {
+  id: string;
+  node: string;
+  /** service.slot, as `docker service ps` names it (mnist_mnist.3) */
+  name: string;
+}
+
+/** The running tasks of a service. */
+async function tasks(service = SERVICE): Promise<Task[]> {
   const out = await sh('docker', [
     'service',
     'ps',
@@ -64,16 +79,45 @@ async function tasks(service = SERVICE): Promise<{ node: string; name: string }[
     '--filter',
     'desired-state=running',
     '--format',
-    '{{.Node}} {{.Name}} {{.CurrentState}}',
+    '{{.ID}} {{.Node}} {{.Name}} {{.CurrentState}}',
   ]);
   return out
     .trim()
     .split('\n')
     .filter((l) => / Running /.test(l))
     .map((l) => {
-      const [node, name] = l.split(' ');
-      return { node: node!, name: name! };
+      const [id, node, name] = l.split(' ');
+      return { id: id!, node: node!, name: name! };
     });
+}
+
+/** The replica a task of the mnist service is (REPLICA in swarm/stack.yaml: mnist-<slot>). */
+const replicaOf = (task: Task) => `mnist-${task.name.split('.').pop()!}`;
+
+/** A task's container: its id and its process (all the nodes' engines share this machine's PIDs). */
+async function containerOf(task: Task): Promise<{ id: string; pid: string }> {
+  const [id, pid] = (
+    await sh('docker', [
+      'inspect',
+      '--format',
+      '{{.Status.ContainerStatus.ContainerID}} {{.Status.ContainerStatus.PID}}',
+      task.id,
+    ])
+  )
+    .trim()
+    .split(' ');
+  return { id: id!, pid: pid! };
+}
+
+/**
+ * Closes (or opens again) a replica's metrics port inside its own network namespace: Prometheus
+ * scrapes it as down (MnistReplicaDown fires), while the balancer, which checks port 8000, keeps
+ * serving it: a replica alert held for as long as a test needs it.
+ */
+async function metricsReachable(task: Task, reachable: boolean): Promise<void> {
+  const { pid } = await containerOf(task);
+  const rule = ['INPUT', '-p', 'tcp', '--dport', '18000', '-j', 'DROP'];
+  await sh('nsenter', ['-t', pid, '-n', 'iptables', reachable ? '-D' : '-I', ...rule]);
 }
 
 /**
@@ -176,6 +220,48 @@ function report(
   return line;
 }
 
+/** The first notification since `since` carrying a `status` alert with `labels`. */
+const notifiedSince = (since: number, status: 'firing' | 'resolved', labels: Record<string, string>) =>
+  alerts.next((n) => n.receivedAt >= since && carries(status, labels)(n), 150);
+
+/** How many notifications the group of MnistReplicaDown for `replica` got since `since`. */
+const replicaDownNotifications = (replica: string, since: number) =>
+  alerts.notifications.filter(
+    (n) => n.receivedAt >= since && n.groupLabels.alertname === 'MnistReplicaDown' && n.groupLabels.replica === replica,
+  ).length;
+
+/** Long enough for a late copy from another Alertmanager (its position times the peer timeout, 15 s). */
+const LATE_COPY_MS = 35_000;
+
+/** Both Prometheus scraping, and sending to both Alertmanagers, which count each other as members. */
+async function monitoringWhole(seconds: number): Promise<void> {
+  await waitFor('two Prometheus sending to a cluster of two Alertmanagers', seconds, async () => {
+    const values = async (expr: string) => (await query(expr)).map((r) => r.value[1]).join();
+    return (await values('prometheus_notifications_alertmanagers_discovered')) === '2,2' &&
+      (await values('up{job="alertmanager"}')) === '1,1' &&
+      (await values('alertmanager_cluster_members')) === '2,2' &&
+      (await values('up{job="prometheus"}')) === '1,1'
+      ? true
+      : undefined;
+  });
+}
+
+/**
+ * The longest stretch (seconds) beyond one scrape interval in which the host's own Prometheus
+ * stored no sample of a replica's `up` since `since`: 0 when no scrape was missed.
+ */
+async function historyGap(replica: string, since: number): Promise<number> {
+  const scrapeInterval = 2;
+  const [series] = await storedSamples(
+    HOST_PROMETHEUS,
+    `up{job="mnist",replica="${replica}"}`,
+    (Date.now() - since) / 1000,
+  );
+  const times = series!.values.map(([t]) => t);
+  const longest = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+  return Math.max(0, Number((longest - scrapeInterval).toFixed(1)));
+}
+
 describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
   before(async () => {
     await removeVolumes();
@@ -251,11 +337,12 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     await waitFor('node-exporter on every node', 60, async () =>
       (await query('node_uname_info')).length === 3 ? true : undefined,
     );
-    await waitFor('Prometheus sending to Alertmanager, found by DNS', 60, async () => {
-      const [found] = await query('prometheus_notifications_alertmanagers_discovered');
-      const [up] = await query('up{job="alertmanager"}');
-      return found?.value[1] === '1' && up?.value[1] === '1' ? true : undefined;
-    });
+    // Both Prometheus up, each sending to both Alertmanagers (found by DNS), which form one cluster.
+    await monitoringWhole(90);
+    const pair = (await query('cluster:mnist_replicas_up:count{job="federate",from="self"}')).map(
+      (r) => `${r.metric.prometheus_replica} counts ${r.value[1]}`,
+    );
+    t.diagnostic(`answered by: ${pair.join()}`);
     // The floating address is on exactly one node, and every node's own address serves too.
     t.diagnostic(`floating address on ${await holder()}`);
     for (const address of [HOST_ADDRESS, '10.77.0.2', '10.77.0.3']) {
@@ -381,5 +468,82 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     );
     await converged(4, 60);
     assert.ok(line.failed <= line.in_flight_bound, JSON.stringify(line));
+  });
+
+  it('prometheus-node-lost: the node of one Prometheus (and one Alertmanager) cut off while a replica alert fires; one notification each way, no gap in the other history', async () => {
+    const lost = (await tasks(`${STACK}_prometheus-server`)).find((task) => task.node !== hostname())?.node;
+    assert.ok(lost && NAMESPACED.includes(lost), `the other Prometheus (on ${lost}) is on a node the test can cut`);
+    const task = (await tasks()).find((candidate) => candidate.node !== lost)!;
+    const down = { alertname: 'MnistReplicaDown', replica: replicaOf(task) };
+    const load = steadyLoad(150);
+    const started = Date.now();
+    await metricsReachable(task, false);
+    await notifiedSince(started, 'firing', down);
+    await nodes('cut', lost);
+    // Grafana's datasource, the pair's one address, answers from the Prometheus left.
+    const answeredBy = await waitFor('the datasource answering from the other Prometheus', 30, async () => {
+      const [answer] = await query('cluster:mnist_replicas_up:count{job="federate",from="self"}');
+      return answer?.metric.prometheus_replica === hostname() ? answer.metric.prometheus_replica : undefined;
+    });
+    await sleep(20_000);
+    await nodes('mend', lost);
+    await monitoringWhole(180);
+    // Resolved with both sides whole: a Prometheus cut off keeps its own view until it scrapes again.
+    const resolving = Date.now();
+    await metricsReachable(task, true);
+    await notifiedSince(resolving, 'resolved', down);
+    await sleep(LATE_COPY_MS);
+    const summary = await load;
+    const line = {
+      scenario: 'prometheus-node-lost',
+      notifications: replicaDownNotifications(down.replica, started),
+      expected: 2,
+      history_gap_s: await historyGap(down.replica, started),
+      answered_by: answeredBy,
+      requests: summary.total.requests,
+      failed: failed(summary),
+    };
+    console.log(JSON.stringify(line));
+    assert.equal(line.notifications, line.expected, JSON.stringify(line));
+    assert.ok(line.history_gap_s < 2, JSON.stringify(line));
+    await converged(4, 120);
+  });
+
+  it('alertmanager-peer-lost: an Alertmanager killed while a replica alert fires; one notification per group before, during and after', async () => {
+    const peer = (await tasks(`${STACK}_alertmanager`)).find((task) => task.node === hostname())!;
+    const [first, second] = await tasks();
+    const before = { alertname: 'MnistReplicaDown', replica: replicaOf(first!) };
+    const during = { alertname: 'MnistReplicaDown', replica: replicaOf(second!) };
+    const load = steadyLoad(150);
+    const started = Date.now();
+    await metricsReachable(first!, false);
+    await notifiedSince(started, 'firing', before);
+    await nodes('docker', 'host', 'kill', (await containerOf(peer)).id);
+    const killed = Date.now();
+    // A new group while the peer is gone, and the first one resolved.
+    await metricsReachable(second!, false);
+    await metricsReachable(first!, true);
+    await notifiedSince(killed, 'firing', during);
+    await notifiedSince(killed, 'resolved', before);
+    // The peer back (a new task on its node, with its volume), then the second group resolved.
+    await monitoringWhole(120);
+    const rejoined = Date.now();
+    await metricsReachable(second!, true);
+    await notifiedSince(rejoined, 'resolved', during);
+    await sleep(LATE_COPY_MS);
+    const summary = await load;
+    const line = {
+      scenario: 'alertmanager-peer-lost',
+      notifications:
+        replicaDownNotifications(before.replica, started) + replicaDownNotifications(during.replica, started),
+      expected: 4,
+      history_gap_s: await historyGap(during.replica, started),
+      peer_back_s: seconds(rejoined - killed),
+      requests: summary.total.requests,
+      failed: failed(summary),
+    };
+    console.log(JSON.stringify(line));
+    assert.equal(line.notifications, line.expected, JSON.stringify(line));
+    assert.ok(line.history_gap_s < 2, JSON.stringify(line));
   });
 });
