@@ -24,7 +24,7 @@ import { INPUT_FORMS, mnistDigits, type InputForm } from '../../devkit/loadgen/p
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import type { Balancer } from '../../devkit/haproxy.ts';
 import type { CpuGroup } from '../../devkit/cpu-cgroup.ts';
-import { COMPARISONS, cpus, levels, models, nodes, seconds, slices, type Compared } from './options.ts';
+import { builds, COMPARISONS, cpus, levels, models, nodes, seconds, slices, type Compared } from './options.ts';
 import {
   EVERY_FORM,
   HEADLINE_CONCURRENCY,
@@ -75,13 +75,13 @@ try {
   });
   const pair = { off: await start(groups.off, replicaEnv('off', 1)), on: await start(groups.on, replicaEnv('on', 32)) };
   const others: [Compared, ReplicaProcess][] = [];
-  for (const { what, env, node } of COMPARISONS) {
+  for (const { what, env, node, command } of COMPARISONS) {
     others.push([
       what,
       await start(
         comparedGroups[what]!,
         { ...replicaEnv('on', 32), ...env, REPLICA: `bench-other-${what}` },
-        build.command,
+        command ?? build.command,
         node,
       ),
     ]);
@@ -145,8 +145,13 @@ try {
       const via = await inTurn(s, ['direct', 'lb'] as const, (way) => slice(way === 'lb' ? lb : pair.on, digits));
       const compared: Slice['compared'] = {};
       for (const [what, other] of others) {
-        const turns = await inTurn(s, ['this', 'other'] as const, (n) => rate(n === 'this' ? pair.on : other));
-        compared[what] = { this_per_s: turns.this, other_per_s: turns.other };
+        const turns = await inTurn(s, ['this', 'other'] as const, (n) => slice(n === 'this' ? pair.on : other, digits));
+        compared[what] = {
+          this_per_s: Math.round(turns.this.throughput_per_s),
+          other_per_s: Math.round(turns.other.throughput_per_s),
+          this_p99_ms: turns.this.latency_ms.p99,
+          other_p99_ms: turns.other.latency_ms.p99,
+        };
       }
       await settle();
       const limit_per_s = Math.round((await limit.slice(SLICE_SECONDS * 1000)).perSecond);
@@ -180,4 +185,4 @@ try {
   await Promise.all(replicas.map((r) => r.stop()));
   for (const group of [...Object.values(groups), ...Object.values(comparedGroups)]) group.remove();
 }
-report({ cpus, limitBestBatch: best!.batch, runs, interleaved, comparisons: COMPARISONS, nodes, models });
+report({ cpus, limitBestBatch: best!.batch, runs, interleaved, comparisons: COMPARISONS, nodes, models, builds });

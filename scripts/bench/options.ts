@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fail, parseCli } from '../../devkit/cli.ts';
 import { DEFAULT_MODEL_DIR, readModelCard } from '../../service/src/index.ts';
+import { buildServiceAt } from './shipped-build.ts';
 
 export const USAGE = `Usage: npm run bench [-- options]
 
@@ -18,6 +19,9 @@ each ratio with its min-max spread. Needs root, a cgroup hierarchy with a cpu co
   --slices N         interleaved slices per process at c=32 (default 8)
   --compare-node BIN also run the batching replica on another Node.js binary (say an older
                      release's), in turns with this one in every slice: other_node_over_this_node
+  --compare-build REF
+                     also run the batching replica as built from git revision REF (say the last
+                     release), in turns with this tree's in every slice: this_build_over_other_build
   --compare-model DIR
                      also run the batching replica on another model (say service/models/v1), in
                      turns with the default one in every slice: other_model_over_default_model
@@ -30,19 +34,28 @@ const values = parseCli(USAGE, {
   slices: { type: 'string', default: '8' },
   'compare-node': { type: 'string', default: '' },
   'compare-model': { type: 'string', default: '' },
+  'compare-build': { type: 'string', default: '' },
 });
 const compareNode = values['compare-node'];
 const compareModel = values['compare-model'];
+const compareBuild = values['compare-build'];
 /** The batching replica again, changed in one way, measured in turns with it in every slice. */
 export interface Comparison {
-  what: 'node' | 'model';
+  what: 'node' | 'model' | 'build';
   env: Record<string, string>;
   node?: string;
+  /** Node's arguments, when it is another build. */
+  command?: string[];
 }
+const otherBuild = compareBuild ? buildServiceAt(compareBuild) : undefined;
 export const COMPARISONS: Comparison[] = [
   ...(compareNode ? [{ what: 'node' as const, env: {}, node: compareNode }] : []),
   ...(compareModel ? [{ what: 'model' as const, env: { MODEL_DIR: resolve(compareModel) } }] : []),
+  ...(otherBuild ? [{ what: 'build' as const, env: otherBuild.env, command: otherBuild.command }] : []),
 ];
+export const builds = compareBuild
+  ? { other: compareBuild, this: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim() }
+  : undefined;
 export type Compared = Comparison['what'];
 /** Both models by name and version, read before anything starts: a wrong directory fails at once. */
 const modelName = async (dir: string) => {

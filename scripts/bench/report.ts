@@ -19,7 +19,9 @@ export type Slice = {
   lb_direct_p50_ms: number;
   lb_p50_ms: number;
   /** With --compare-node / --compare-model: the batching replica as it is and changed, in turns. */
-  compared?: Partial<Record<Compared, { this_per_s: number; other_per_s: number }>>;
+  compared?: Partial<
+    Record<Compared, { this_per_s: number; other_per_s: number; this_p99_ms: number; other_p99_ms: number }>
+  >;
 };
 
 type Pick = (p: Slice) => number;
@@ -37,14 +39,18 @@ function ratios(comparisons: Comparison[]): [name: string, header: string, pick:
     ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
     ['lb_over_direct', 'lb/direct', (p) => p.lb_per_s / p.lb_direct_per_s],
     ['lb_p50_over_direct_p50', 'lb p50/direct', (p) => p.lb_p50_ms / p.lb_direct_p50_ms],
-    ...comparisons.map(
-      ({ what }) =>
-        [
-          what === 'node' ? 'other_node_over_this_node' : 'other_model_over_default_model',
-          `${what} other/this`,
-          (p: Slice) => p.compared![what]!.other_per_s / p.compared![what]!.this_per_s,
-        ] satisfies [string, string, Pick],
-    ),
+    ...comparisons.flatMap(({ what }): [string, string, Pick][] => {
+      const of = (p: Slice) => p.compared![what]!;
+      // A build is compared the other way round: how much faster this tree is than the older one.
+      if (what === 'build') {
+        return [
+          ['this_build_over_other_build', 'build this/other', (p) => of(p).this_per_s / of(p).other_per_s],
+          ['this_build_p99_over_other_build_p99', 'p99 this/other', (p) => of(p).this_p99_ms / of(p).other_p99_ms],
+        ];
+      }
+      const name = what === 'node' ? 'other_node_over_this_node' : 'other_model_over_default_model';
+      return [[name, `${what} other/this`, (p) => of(p).other_per_s / of(p).this_per_s]];
+    }),
   ];
 }
 const RATES: [header: string, pick: Pick][] = [
@@ -72,6 +78,7 @@ export interface BenchResult {
   comparisons: Comparison[];
   nodes?: { this: string; other: string };
   models?: { this: string; other: string };
+  builds?: { this: string; other: string };
 }
 
 /** Prints the sweep's table, then every slice with its ratios and their medians and spreads, then the JSON line. */
@@ -132,6 +139,7 @@ export function report(result: BenchResult): void {
       p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
       ...(result.nodes ? { nodes: result.nodes } : {}),
       ...(result.models ? { models: result.models } : {}),
+      ...(result.builds ? { builds: result.builds } : {}),
     }),
   );
 }
