@@ -29,19 +29,27 @@ const MIN_INK_SIDE = 3;
 /** Longest side at which strokes are measured and thickened (8x the final box). */
 const WORKING_SIZE = 8 * DIGIT_BOX;
 
-function borderValues(img: GreyImage): number[] {
+/** The image's outermost pixels, each once. */
+function borderValues(img: GreyImage): Float64Array {
   const { width: w, height: h, data } = img;
-  // Stryker disable next-line ArrayDeclaration: a string among number[] would not type-check
-  const values: number[] = [];
-  for (let x = 0; x < w; x++) values.push(data[x]!, data[(h - 1) * w + x]!);
-  for (let y = 1; y < h - 1; y++) values.push(data[y * w]!, data[y * w + w - 1]!);
+  // A one-row image's top and bottom rows are the same row: counted twice, as any other border's.
+  const values = new Float64Array(2 * w + 2 * Math.max(h - 2, 0));
+  let n = 0;
+  for (let x = 0; x < w; x++) {
+    values[n++] = data[x]!;
+    values[n++] = data[(h - 1) * w + x]!;
+  }
+  for (let y = 1; y < h - 1; y++) {
+    values[n++] = data[y * w]!;
+    values[n++] = data[y * w + w - 1]!;
+  }
   return values;
 }
 
-/** The q-quantile (0 <= q < 1) of a non-empty list. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * sorted.length)]!;
+/** The q-quantile (0 <= q < 1) of a non-empty list (sorted in place: callers pass their own copy). */
+function quantile(values: Float64Array, q: number): number {
+  values.sort();
+  return values[Math.floor(q * values.length)]!;
 }
 
 /**
@@ -53,29 +61,27 @@ function quantile(values: number[], q: number): number {
  */
 export function toInkOnBlack(img: GreyImage): GreyImage {
   const border = borderValues(img);
-  const paper = quantile(border, 0.5);
+  const paper = quantile(border.slice(), 0.5);
   const invert = paper > 127.5;
-  const ink = new Float32Array(img.data.length);
+  const n = img.data.length;
+  const ink = new Float32Array(n);
   let peak = 0;
-  for (let i = 0; i < ink.length; i++) {
+  for (let i = 0; i < n; i++) {
     ink[i] = Math.max(invert ? paper - img.data[i]! : img.data[i]! - paper, 0);
     peak = Math.max(peak, ink[i]!);
   }
-  const noise = quantile(
-    border.map((v) => Math.abs(v - paper)),
-    0.75,
-  );
+  for (let i = 0; i < border.length; i++) border[i] = Math.abs(border[i]! - paper);
+  const noise = quantile(border, 0.75);
   if (peak < Math.max(MIN_CONTRAST, CONTRAST_OVER_NOISE * noise)) return greyImage(img.width, img.height);
   const scale = 255 / peak;
-  const stretched = greyImage(
-    img.width,
-    img.height,
-    ink.map((v) => v * scale),
-  );
+  // Stretched in place: `ink` is this function's own.
+  for (let i = 0; i < n; i++) ink[i] = ink[i]! * scale;
+  const stretched = greyImage(img.width, img.height, ink);
   // The 90th percentile ignores a digit that touches the border in a few places; a noiseless
   // border gives a floor of 0, which changes nothing.
   const floor = Math.min(2 * quantile(borderValues(stretched), 0.9), 128);
-  const cut = stretched.data.map((v) => Math.max(((v - floor) * 255) / (255 - floor), 0));
+  const cut = new Float32Array(n);
+  for (let i = 0; i < n; i++) cut[i] = Math.max(((ink[i]! - floor) * 255) / (255 - floor), 0);
   return greyImage(img.width, img.height, cut);
 }
 
@@ -88,12 +94,17 @@ export interface Box {
 
 /** The smallest box holding every non-zero pixel; null for an empty (all-background) image. */
 export function boundingBox(img: GreyImage): Box | null {
-  let [x0, y0, x1, y1] = [img.width, img.height, -1, -1];
-  img.data.forEach((v, i) => {
-    if (v <= 0) return;
-    const [x, y] = [i % img.width, Math.floor(i / img.width)];
-    [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
-  });
+  const { width: w, height: h, data } = img;
+  let [x0, y0, x1, y1] = [w, h, -1, -1];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (data[y * w + x]! <= 0) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
+  }
   return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
@@ -111,27 +122,20 @@ export function crop(img: GreyImage, box: Box): GreyImage {
  * band). Ink is what is above half intensity.
  */
 export function strokeWidth(img: GreyImage): number {
-  // The ink as 1s inside a margin of paper: every inked pixel has its four neighbours.
-  const mask = padded(
-    greyImage(
-      img.width,
-      img.height,
-      img.data.map((v) => +(v > 127.5)),
-    ),
-    1,
-  );
-  const { width: w, data } = mask;
+  const { width: w, height: h, data } = img;
+  const inked = (x: number, y: number) => x < w && y < h && data[y * w + x]! > 127.5;
   let area = 0;
   let perimeter = 0;
-  data.forEach((inked, i) => {
-    if (!inked) return;
-    area++;
-    // Sides facing paper to the left are as many as those to the right (every run of ink has one
-    // end each way), and likewise up and down: count right and below, twice.
-    // Stryker disable next-line ArithmeticOperator: looking left or up instead counts the same
-    const [right, below] = [i + 1, i + w];
-    perimeter += 2 * (2 - data[right]! - data[below]!);
-  });
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!inked(x, y)) continue;
+      area++;
+      // Sides facing paper to the left are as many as those to the right (every run of ink has one
+      // end each way), and likewise up and down: count right and below (paper beyond the edge), twice.
+      // Stryker disable next-line ArithmeticOperator: looking left or up instead counts the same
+      perimeter += 2 * (2 - +inked(x + 1, y) - +inked(x, y + 1));
+    }
+  }
   return perimeter === 0 ? 0 : (2 * area) / perimeter;
 }
 
@@ -206,10 +210,10 @@ function fitWithin(img: GreyImage, side: number, grow = false): GreyImage {
 
 /** Scales intensities so the brightest pixel is 255 (resampling greys out thin ink); `img` has ink. */
 function stretched(img: GreyImage): GreyImage {
-  const peak = img.data.reduce((max, v) => Math.max(max, v), 0);
-  return greyImage(
-    img.width,
-    img.height,
-    img.data.map((v) => (v * 255) / peak),
-  );
+  const { data } = img;
+  let peak = 0;
+  for (let i = 0; i < data.length; i++) peak = Math.max(peak, data[i]!);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = (data[i]! * 255) / peak;
+  return greyImage(img.width, img.height, out);
 }
