@@ -33,14 +33,16 @@ export const configSchema = z.object({
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
-    .describe('log level: info writes one access-log line per request (refusals included), warn only server failures'),
+    .describe(
+      'log level: info writes the access log (every refusal and failure, ACCESS_LOG_SAMPLE of the successes), warn only server failures',
+    ),
   ACCESS_LOG_SAMPLE: z.coerce
     .number()
     .min(0)
     .max(1)
-    .default(1)
+    .default(0.01)
     .describe(
-      'share of successful requests written to the access log at info (refusals and failures are always written): 0.01 keeps one in a hundred at high rates',
+      'share of successful requests written to the access log at info, chosen at random (refusals and failures are always written): 1 writes every one',
     ),
   MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024).describe('largest request body accepted (413 above)'),
   MAX_IMAGE_PIXELS: positiveInt

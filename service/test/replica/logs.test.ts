@@ -54,7 +54,8 @@ const times = async (n: number, request: () => Promise<unknown>) => {
 
 describe('log lines', () => {
   it('name the replica once each, and give a request its id, route, status and time', { timeout: 60_000 }, async () => {
-    const lines = await logLines({}, async (api) => void (await fetch(`${api}/model`)));
+    // Every success written (the default keeps one in a hundred).
+    const lines = await logLines({ ACCESS_LOG_SAMPLE: '1' }, async (api) => void (await fetch(`${api}/model`)));
     for (const line of lines) assert.equal(line.split('"replica":').length - 1, 1, line);
     const request = entries(lines).find((e) => e.msg === 'request')!;
     assert.equal(request.replica, 'logs-1');
@@ -64,21 +65,29 @@ describe('log lines', () => {
     assert.equal(typeof request.ms, 'number');
   });
 
-  it('keep every refusal but only a sample of successes with ACCESS_LOG_SAMPLE', { timeout: 60_000 }, async () => {
-    const run = (sample: string) =>
-      logLines({ ACCESS_LOG_SAMPLE: sample }, async (api) => {
-        await times(400, () => fetch(`${api}/model`).then((r) => r.arrayBuffer()));
-        await times(20, () => fetch(`${api}/predict`, { method: 'POST', body: 'x' }).then((r) => r.arrayBuffer()));
-      });
-    const count = (lines: string[]) => {
-      const all = entries(lines).filter((e) => e.route === '/model' || e.route === '/predict');
-      return { ok: all.filter((e) => e.status === 200).length, refused: all.filter((e) => e.status === 415).length };
-    };
-    assert.deepEqual(count(await run('1')), { ok: 400, refused: 20 });
-    assert.deepEqual(count(await run('0')), { ok: 0, refused: 20 });
-    const half = count(await run('0.5'));
-    assert.equal(half.refused, 20);
-    // 400 draws at one half: 200 expected, a standard deviation of 10.
-    assert.ok(half.ok > 140 && half.ok < 260, `${half.ok} of 400 logged at 0.5`);
-  });
+  it(
+    'keep every refusal but only a sample of successes with ACCESS_LOG_SAMPLE, one in a hundred by default',
+    { timeout: 90_000 },
+    async () => {
+      const run = (sample: string) =>
+        logLines({ ACCESS_LOG_SAMPLE: sample }, async (api) => {
+          await times(400, () => fetch(`${api}/model`).then((r) => r.arrayBuffer()));
+          await times(20, () => fetch(`${api}/predict`, { method: 'POST', body: 'x' }).then((r) => r.arrayBuffer()));
+        });
+      const count = (lines: string[]) => {
+        const all = entries(lines).filter((e) => e.route === '/model' || e.route === '/predict');
+        return { ok: all.filter((e) => e.status === 200).length, refused: all.filter((e) => e.status === 415).length };
+      };
+      assert.deepEqual(count(await run('1')), { ok: 400, refused: 20 });
+      assert.deepEqual(count(await run('0')), { ok: 0, refused: 20 });
+      const half = count(await run('0.5'));
+      assert.equal(half.refused, 20);
+      // 400 draws at one half: 200 expected, a standard deviation of 10.
+      assert.ok(half.ok > 140 && half.ok < 260, `${half.ok} of 400 logged at 0.5`);
+      // The default (empty: unset) keeps one success in a hundred: 4 expected, a deviation of 2.
+      const byDefault = count(await run(''));
+      assert.equal(byDefault.refused, 20);
+      assert.ok(byDefault.ok < 20, `${byDefault.ok} of 400 logged by default`);
+    },
+  );
 });
