@@ -6,8 +6,8 @@
  * kernel's account), the requests served, the batch sizes formed, and the main thread's profile
  * samples, charged to stages (cpu-stages.ts). The main thread's CPU is split in the profile's
  * proportions; the other threads (V8's collector helpers, libuv's pool, workers) are listed by
- * name; the rows sum to the process's CPU per request. Prints a table; the last line is one JSON
- * object.
+ * name; the rows sum to the process's CPU per request (the profiler's own thread left out). Prints
+ * a table; the last line is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -41,6 +41,8 @@ const values = parseCli(USAGE, {
   build: { type: 'string', default: '' },
 });
 const seconds = Number(values.seconds);
+/** The thread V8's sampling profiler records on (its name, as Linux truncates it). */
+const PROFILER_THREAD = 'v8:ProfEvntProc';
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 /** CPU microseconds of each live thread of `pid`, by thread id, with its name. */
@@ -101,11 +103,14 @@ try {
   const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
 
   // The kernel's account of each thread over the window; the main thread's id is the process's.
+  // The profiler's own thread is the measurement's cost, not the replica's: left out.
   const used = new Map<string, number>();
   let mainUs = 0;
+  let profilerUs = 0;
   for (const [tid, after] of threadsAfter) {
     const us = after.us - (threadsBefore.get(tid)?.us ?? 0);
     if (tid === String(pid)) mainUs = us;
+    else if (after.name === PROFILER_THREAD) profilerUs += us;
     else used.set(after.name, (used.get(after.name) ?? 0) + us);
   }
   const requests = load.ok;
@@ -132,6 +137,7 @@ try {
     cpu_us_per_request: perRequest(processUs),
     rows_sum_us_per_request: Number(summed.toFixed(1)),
     main_thread_us_per_request: perRequest(mainUs),
+    profiler_thread_us_per_request: perRequest(profilerUs),
     // How much of the window's main-thread time the profile's samples cover (throttled time, when
     // the quota stops the process, falls into the sample before it, so this may exceed 1).
     profile_coverage: Number((sampledUs / mainUs).toFixed(2)),
@@ -146,7 +152,8 @@ try {
     console.log(`  ${row.stage.padEnd(width)}  ${String(row.us_per_request).padStart(7)} us  ${share.padStart(5)}%`);
   }
   console.log(
-    `${requests} requests at ${result.requests_per_s} req/s, mean batch ${result.mean_batch}, p99 ${result.p99_ms} ms`,
+    `${requests} requests at ${result.requests_per_s} req/s, mean batch ${result.mean_batch}, p99 ${result.p99_ms} ms; ` +
+      `the profiler's own thread, left out: ${result.profiler_thread_us_per_request} us per request`,
   );
   const top = [...frames].sort((a, b) => b[1].us - a[1].us).slice(0, Number(values.top));
   for (const [name, { us, stage }] of top) {
