@@ -277,7 +277,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     });
     secret.stdin.end(randomBytes(18).toString('base64url'));
     await new Promise((resolve) => secret.on('exit', resolve));
-    // Alertmanager runs on the host's node and reaches the host over the nodes' bridge.
+    // The Alertmanagers (on the host's node and on another) reach the host's webhook over the nodes' bridge.
     alerts = await startAlertReceiver(HOST_ADDRESS);
     await deploy();
     await converged(4, 240);
