@@ -205,7 +205,10 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
         }
       ).groups
         .flatMap((g) => g.rules)
-        .flatMap((r) => (r.record ? [{ name: `rule ${r.record}`, expr: r.record, perReplica: true }] : [])),
+        // Named by level (replica:..., cluster:...): a replica's rules have a series per replica.
+        .flatMap((r) =>
+          r.record ? [{ name: `rule ${r.record}`, expr: r.record, perReplica: r.record.startsWith('replica:') }] : [],
+        ),
     );
     // Not the panels of a Swarm's engines (tier 3 checks those).
     const panels = Object.values(DASHBOARDS).flatMap((spec) =>
