@@ -14,6 +14,7 @@
 #   scripts/swarm/nodes.sh docker NODE ...  run a docker command against a node's engine (host: the host's)
 #   scripts/swarm/nodes.sh leader           the Raft leader's node name
 #   scripts/swarm/nodes.sh holder           the node holding the floating address (host, or mnist-node-N)
+#   scripts/swarm/nodes.sh release NODE     move the floating address off NODE (its keepalived restarted)
 #   scripts/swarm/nodes.sh keepalived-conf NODE ALL...  keepalived's configuration for NODE among ALL
 #   scripts/swarm/nodes.sh stop NODE        stop a node's dockerd (a machine lost)
 #   scripts/swarm/nodes.sh start NODE       start it again (it rejoins)
@@ -94,11 +95,30 @@ start_keepalived() {
   [ -f "$dir/keepalived.pid" ] && kill -0 "$(cat "$dir/keepalived.pid")" 2>/dev/null && return 0
   mkdir -p "$dir"
   keepalived_conf "$@" >"$dir/keepalived.conf"
-  local ns=()
+  run_keepalived "$n"
+}
+
+# keepalived for node $1 on the configuration start_keepalived wrote.
+run_keepalived() {
+  local n=$1 dir="$STATE/$1" ns=()
   [ "$n" = host ] || ns=(ip netns exec "$n")
   "${ns[@]}" keepalived --dont-fork --log-console --log-detail --use-file "$dir/keepalived.conf" \
     --pid "$dir/keepalived.pid" --vrrp_pid "$dir/vrrp.pid" --checkers_pid "$dir/checkers.pid" \
-    >"$dir/keepalived.log" 2>&1 &
+    >>"$dir/keepalived.log" 2>&1 &
+}
+
+# Moves the floating address off node $1: its keepalived stops (giving the address up at once),
+# and starts again once another node holds it, which keeps it (no preemption).
+release() {
+  local n=$1
+  stop_pid "$STATE/$n/keepalived.pid"
+  for _ in $(seq 1 40); do
+    local now
+    now=$(holder)
+    [ -n "$now" ] && [ "$now" != "$n" ] && break
+    sleep 0.5
+  done
+  run_keepalived "$n"
 }
 
 up() {
@@ -190,10 +210,11 @@ case "${1:-}" in
   keepalived-conf) shift; keepalived_conf "$@" ;;
   leader) leader ;;
   holder) holder ;;
+  release) release "$2" ;;
   stop) stop_pid "$STATE/$2/docker.pid" ;;
   start) start_node "$2" ;;
   cut) ip link set "veth-${2##*-}" down ;;
   mend) ip link set "veth-${2##*-}" up ;;
   down) down ;;
-  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" >&2; exit 2 ;;
 esac

@@ -423,7 +423,13 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
   });
 
   it('entry-node-lost: the node holding the floating address cut off under load; the address moves', async () => {
-    const lost = await holder();
+    // The host (which runs the tests and cannot be cut) may hold it after the previous scenario,
+    // when a busy node's health check was late: then it is moved to a node that can be cut.
+    let lost = await holder();
+    if (!NAMESPACED.includes(lost)) {
+      await nodes('release', lost);
+      lost = await holder(lost);
+    }
     assert.ok(NAMESPACED.includes(lost), `the holder (${lost}) is a node the test can cut`);
     const load = steadyLoad(60);
     await sleep(5000);
@@ -479,6 +485,9 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const started = Date.now();
     await metricsReachable(task, false);
     await notifiedSince(started, 'firing', down);
+    // Once the notification's log entry has spread: an Alertmanager cut off within the gossip
+    // interval of notifying takes it along, and the next peer sends a copy (docs/operations.md).
+    await sleep(5000);
     await nodes('cut', lost);
     // Grafana's datasource, the pair's one address, answers from the Prometheus left.
     const answeredBy = await waitFor('the datasource answering from the other Prometheus', 30, async () => {
