@@ -17,9 +17,8 @@ import { parseCli } from '../../devkit/cli.ts';
 import { runLoad } from '../../devkit/loadgen/driver.ts';
 import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
 import { spawnReplica } from '../../devkit/replica-process.ts';
-import { scrape } from '../../devkit/prometheus-text.ts';
 import { STAGES, STAGE_NAMES, stageTimes, type CpuProfile } from './cpu-stages.ts';
-import { HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, loadPlan } from './measure.ts';
+import { batchTotals, HEADLINE_CONCURRENCY, JIT_WARM_UP_SECONDS, loadPlan } from './measure.ts';
 import { quota } from './processes.ts';
 import { buildService, buildServiceAt } from './shipped-build.ts';
 
@@ -62,10 +61,6 @@ function threadCpu(pid: number): Map<string, { name: string; us: number }> {
   return out;
 }
 
-const batchTotals = async (url: string) => {
-  const found = await scrape(url, ['mnist_inference_batch_size_sum', 'mnist_inference_batch_size_count']);
-  return { sum: found.mnist_inference_batch_size_sum ?? 0, count: found.mnist_inference_batch_size_count ?? 0 };
-};
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 const build = values.build ? buildServiceAt(values.build) : buildService();

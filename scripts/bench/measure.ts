@@ -48,7 +48,8 @@ export const loadPlan = (
   seed: 1,
 });
 
-async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
+/** The replica's running totals of inputs per model run (its batch-size histogram). */
+export async function batchTotals(metricsUrl: string): Promise<{ sum: number; count: number }> {
   const found = await scrape(metricsUrl, ['mnist_inference_batch_size_sum', 'mnist_inference_batch_size_count']);
   return { sum: found.mnist_inference_batch_size_sum ?? 0, count: found.mnist_inference_batch_size_count ?? 0 };
 }

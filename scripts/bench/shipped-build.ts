@@ -4,7 +4,7 @@
  * the hot path something the image does not pay).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -62,6 +62,8 @@ export function buildService(root = ROOT): ShippedBuild {
  */
 export function buildServiceAt(ref: string): ShippedBuild {
   const dir = mkdtempSync(join(tmpdir(), 'mnist-build-'));
+  // Kept while the replicas built from it run, removed with this process.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   execFileSync('sh', ['-c', 'git archive "$1" | tar -x -C "$2"', 'sh', ref, dir], { cwd: ROOT, stdio: 'inherit' });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return buildService(`${dir}/`);
