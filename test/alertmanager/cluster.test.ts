@@ -23,6 +23,7 @@ import {
   type MonitoringProcess,
 } from '../../devkit/monitoring-process.ts';
 import { requireTool } from '../../devkit/testing.ts';
+import { waitFor } from '../support/cluster.ts';
 
 interface PrometheusConfig {
   global: { external_labels: Record<string, string> };
@@ -49,13 +50,6 @@ const alertsOf = async (am: MonitoringProcess): Promise<AlertmanagerAlert[]> =>
   );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(250)) {
-    const value = await probe();
-    if (value !== undefined) return value;
-  }
-  throw new Error(`timed out after ${seconds} s: ${what}`);
-}
 
 describe('two Prometheus and a cluster of three Alertmanagers', { timeout: 5 * 60_000 }, () => {
   let dir = '';
@@ -90,7 +84,7 @@ describe('two Prometheus and a cluster of three Alertmanagers', { timeout: 5 * 6
         ]),
       );
     }
-    await until('three members in every Alertmanager', 30, async () => {
+    await waitFor('three members in every Alertmanager', 30, async () => {
       const members = await Promise.all(
         alertmanagers.map(async (am) => {
           const status = (await (await fetch(`${am.url}/api/v2/status`)).json()) as { cluster: { peers: unknown[] } };
@@ -160,7 +154,7 @@ describe('two Prometheus and a cluster of three Alertmanagers', { timeout: 5 * 6
     const first = await receiver.next(carries('firing', { alertname: ALERT, replica: 'mnist-a' }), 60);
     // Each Prometheus has sent it to each Alertmanager: every peer holds it, as one alert.
     for (const am of alertmanagers) {
-      await until('the alert from both Prometheus at every peer', 30, async () =>
+      await waitFor('the alert from both Prometheus at every peer', 30, async () =>
         (await alertsOf(am)).some((a) => a.labels.replica === 'mnist-a') ? true : undefined,
       );
       const held = (await alertsOf(am)).filter((a) => a.labels.replica === 'mnist-a');

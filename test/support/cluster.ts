@@ -1,6 +1,7 @@
 /**
- * What the compose and Swarm tiers share: polling until a condition holds, and scripts/load.sh
- * run in the background while a test changes the cluster under it.
+ * What the compose and Swarm tiers (and the monitoring pair's test) share: polling until a
+ * condition holds, and scripts/load.sh run in the background while a test changes the cluster
+ * under it.
  */
 import { spawn } from 'node:child_process';
 import type { Summary } from '../../devkit/loadgen/tally.ts';
