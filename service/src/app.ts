@@ -18,20 +18,21 @@ import { endpointIndex, openApiDocument } from './routes/openapi.ts';
 import { registerPage } from './routes/page.ts';
 import { predictHandler } from './routes/predict.ts';
 import { registerProbes, type Readiness } from './routes/probes.ts';
+import { registerV2 } from './routes/v2.ts';
 
 export type { Readiness } from './routes/probes.ts';
 
 export interface AppDeps {
   logger: Logger;
   telemetry: Telemetry;
-  batcher: Pick<Batcher, 'predict'>;
+  batcher: Pick<Batcher, 'predict' | 'predictAll'>;
   decoder: Pick<Decoder, 'toModelInput'>;
   card: ModelCard;
   /** What every answer names as its model: the card's name and version, and the backend. */
   model: { name: string; version: string; backend: string };
   replica: string;
   readiness: Readiness;
-  limits: { maxBodyBytes: number; maxImagePixels: number };
+  limits: { maxBodyBytes: number; maxImagePixels: number; maxInferRows: number };
   trustProxy: boolean;
   /** Share of successful requests logged (refusals and failures always are). */
   accessLogSample: number;
@@ -41,8 +42,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Koa {
   const { replica, model } = deps;
   const router = new Router();
-  const readPayload = createPayloadReader(deps.limits.maxBodyBytes);
+  const { readPayload, readJson } = createPayloadReader(deps.limits.maxBodyBytes);
   router.post('/predict', predictHandler({ ...deps, readPayload }));
+  registerV2(router, { ...deps, readJson, maxRows: deps.limits.maxInferRows });
   registerProbes(router, deps);
   registerModel(router, { ...deps, backend: model.backend });
   const document = openApiDocument(deps.serviceVersion);

@@ -60,6 +60,9 @@ export const configSchema = z.object({
     .default(0)
     .describe('longest an input waits for its batch to fill; 0 batches what arrived in the same event-loop turn'),
   MAX_QUEUE: positiveInt.default(256).describe('inputs waiting for inference before 429'),
+  MAX_INFER_ROWS: positiveInt
+    .default(64)
+    .describe('most digits in one Open Inference Protocol request (POST /v2/models/mnist/infer)'),
   TRUST_PROXY: flag.default(false).describe('take the client address from X-Forwarded-For'),
   CLIENT_IP_LABEL_LIMIT: positiveInt.default(100).describe('distinct client_ip label values before "other"'),
   SHUTDOWN_DELAY_MS: z.coerce

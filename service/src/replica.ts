@@ -64,7 +64,11 @@ export async function startReplica(
     model,
     replica: config.REPLICA,
     readiness,
-    limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxImagePixels: config.MAX_IMAGE_PIXELS },
+    limits: {
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      maxImagePixels: config.MAX_IMAGE_PIXELS,
+      maxInferRows: config.MAX_INFER_ROWS,
+    },
     trustProxy: config.TRUST_PROXY,
     accessLogSample: config.ACCESS_LOG_SAMPLE,
     serviceVersion,

@@ -86,6 +86,21 @@ export class Batcher {
     });
   }
 
+  /**
+   * Queues several inputs of one request together: all of them, or none when they do not all fit
+   * (QueueFullError: the request is shed as a whole). Its client leaving drops every one still
+   * waiting.
+   */
+  predictAll(inputs: Float32Array[], onClientGone?: OnClientGone): Promise<BatchedPrediction[]> {
+    if (this.queue.length + inputs.length > this.options.maxQueue) return Promise.reject(new QueueFullError(1));
+    const droppers: (() => void)[] = [];
+    const all = Promise.all(inputs.map((input) => this.predict(input, (drop) => droppers.push(drop))));
+    onClientGone?.(() => {
+      for (const drop of droppers) drop();
+    });
+    return all;
+  }
+
   private schedule(): void {
     if (this.immediate) return;
     if (this.queue.length >= this.options.maxBatchSize || this.options.maxDelayMs <= 0) {

@@ -16,6 +16,10 @@ export const ERRORS = {
   missing_pixels: { status: 400, when: 'the JSON body is not an object with a "pixels" array' },
   invalid_pixels: { status: 400, when: '"pixels" is not 784 numbers from 0 to 255' },
   invalid_parameter: { status: 400, when: 'a query parameter has a value it does not take (explain=maybe)' },
+  invalid_tensor: {
+    status: 400,
+    when: 'an Open Inference Protocol request whose tensor this model cannot take (shape, datatype, values, outputs)',
+  },
   empty_image: { status: 400, when: 'the image bytes are empty' },
   not_found: { status: 404, when: 'no route matches the path' },
   method_not_allowed: { status: 405, when: 'the route exists but not for this method (the Allow header lists them)' },
@@ -63,6 +67,20 @@ export class ApiError extends Error {
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; request_id?: string };
+}
+
+/**
+ * The body of an error on a route of the Open Inference Protocol (/v2/...): its own shape,
+ * `{"error": "<message>"}`, which its clients read; the same catalogue, a second rendering.
+ */
+export interface OipErrorBody {
+  error: string;
+}
+
+/** The error body a path's clients expect: the protocol's on /v2, the service's elsewhere. */
+export function renderError(path: string, error: ApiError, requestId: string): ErrorBody | OipErrorBody {
+  if (path === '/v2' || path.startsWith('/v2/')) return { error: error.message };
+  return { error: { code: error.code, message: error.message, request_id: requestId } };
 }
 
 /** The JSON body of an error, for the listeners that answer outside Koa. */

@@ -26,7 +26,16 @@ export function createPayloadReader(maxBodyBytes: number) {
     jsonStrict: true,
   });
 
-  return async function readPayload(ctx: Context): Promise<Payload> {
+  /** A JSON body (the Open Inference Protocol's requests), within the same limit. */
+  async function readJson(ctx: Context): Promise<unknown> {
+    if (!ctx.is('application/json')) {
+      throw new ApiError('unsupported_media_type', 'send the inference request as application/json');
+    }
+    await parseWith(json, ctx, 'invalid_json');
+    return ctx.request.body;
+  }
+
+  async function readPayload(ctx: Context): Promise<Payload> {
     const declared = Number(ctx.get('content-length'));
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
     if (ctx.is('multipart/form-data')) {
@@ -61,7 +70,9 @@ export function createPayloadReader(maxBodyBytes: number) {
       'unsupported_media_type',
       `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted; send multipart/form-data with field "file", an image/* body, or application/json {"pixels": [...]}`,
     );
-  };
+  }
+
+  return { readPayload, readJson };
 }
 
 /** The whole body, at most `limit` bytes. */

@@ -9,7 +9,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import type { OnClientGone } from '../engine/batcher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import { ApiError, type ErrorBody } from './errors.ts';
+import { ApiError, renderError } from './errors.ts';
 import { clientIp } from './client-ip.ts';
 import { toApiError } from './error-mapping.ts';
 
@@ -98,7 +98,7 @@ export function requestContext(options: {
       if (error.status < 500) telemetry.rejected(error.code);
       ctx.status = error.status;
       ctx.set(error.headers);
-      ctx.body = { error: { code: error.code, message: error.message, request_id: requestId } } satisfies ErrorBody;
+      ctx.body = renderError(ctx.path, error, requestId);
     } finally {
       markHandled();
     }

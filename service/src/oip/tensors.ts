@@ -22,7 +22,8 @@ const DIGIT_SHAPES = [
 export const OUTPUTS = ['probabilities', 'digit'] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
-export type Rows = { kind: 'pixels'; rows: Float32Array[]; normalise: boolean } | { kind: 'images'; images: Buffer[] };
+export type Rows =
+  { kind: 'pixels'; rows: Float32Array<ArrayBuffer>[]; normalise: boolean } | { kind: 'images'; images: Buffer[] };
 
 export interface InferRequest {
   id?: string;
@@ -51,8 +52,8 @@ function flatten(data: unknown[], shape: number[]): unknown[] {
   return out;
 }
 
-function digitRows(values: unknown[], datatype: string, rows: number): Float32Array[] {
-  const out: Float32Array[] = [];
+function digitRows(values: unknown[], datatype: string, rows: number): Float32Array<ArrayBuffer>[] {
+  const out: Float32Array<ArrayBuffer>[] = [];
   for (let r = 0; r < rows; r++) {
     const row = new Float32Array(MNIST_PIXELS);
     let max = 0;

@@ -1,0 +1,104 @@
+/**
+ * The Open Inference Protocol's REST routes (v2: server and model metadata, health, inference),
+ * beside /predict, for the clients of Triton, KServe and MLServer. The model is `mnist`, at the
+ * version this replica serves. An inference's N rows enter the batcher as N inputs.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Batcher } from '../engine/batcher.ts';
+import type { ModelCard } from '../engine/model-card.ts';
+import { ApiError } from '../http/errors.ts';
+import type { RequestState } from '../http/request-context.ts';
+import type { Decoder } from '../imaging/offload.ts';
+import { normaliseDigit } from '../imaging/normalise.ts';
+import { greyImage } from '../imaging/grey-image.ts';
+import { MNIST_CLASSES, MNIST_SIDE, scaleToUnit } from '../mnist.ts';
+import { readInferRequest, TensorError } from '../oip/tensors.ts';
+import type { Readiness } from './probes.ts';
+
+export const MODEL_NAME = 'mnist';
+
+export interface V2Deps {
+  card: ModelCard;
+  readiness: Readiness;
+  serviceVersion: string;
+  batcher: Pick<Batcher, 'predictAll'>;
+  decoder: Pick<Decoder, 'toModelInput'>;
+  readJson: (ctx: Context) => Promise<unknown>;
+  maxRows: number;
+}
+
+export function registerV2(router: Router, deps: V2Deps): void {
+  const version = deps.card.version;
+  /** The model and version a path names: 404 for any other. */
+  const model = (ctx: Context) => {
+    const { name, version: asked } = ctx.params as { name: string; version?: string };
+    if (name !== MODEL_NAME)
+      throw new ApiError('not_found', `unknown model "${name}"; this server serves "${MODEL_NAME}"`);
+    if (asked !== undefined && asked !== version) {
+      throw new ApiError('not_found', `model "${name}" has no version "${asked}"; it serves "${version}"`);
+    }
+  };
+  const ready = () => deps.readiness.ready && !deps.readiness.draining;
+
+  router.get('/v2', (ctx) => {
+    ctx.body = { name: 'mnist-cluster', version: deps.serviceVersion, extensions: [] };
+  });
+  router.get('/v2/health/live', (ctx) => {
+    ctx.body = { live: true };
+  });
+  router.get('/v2/health/ready', (ctx) => {
+    if (!ready()) throw new ApiError(deps.readiness.draining ? 'draining' : 'starting', 'not ready');
+    ctx.body = { ready: true };
+  });
+  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    router.get(base, (ctx) => {
+      model(ctx);
+      ctx.body = {
+        name: MODEL_NAME,
+        versions: [version],
+        platform: 'tensorflowjs_layers',
+        inputs: [{ name: 'input', datatype: 'UINT8', shape: [-1, MNIST_SIDE, MNIST_SIDE] }],
+        outputs: [
+          { name: 'probabilities', datatype: 'FP32', shape: [-1, MNIST_CLASSES] },
+          { name: 'digit', datatype: 'INT32', shape: [-1] },
+        ],
+      };
+    });
+    router.get(`${base}/ready`, (ctx) => {
+      model(ctx);
+      ctx.body = { name: MODEL_NAME, ready: ready() };
+    });
+    router.post(`${base}/infer`, async (ctx) => {
+      model(ctx);
+      let request;
+      try {
+        request = readInferRequest(await deps.readJson(ctx), deps.maxRows);
+      } catch (err) {
+        if (err instanceof TensorError) throw new ApiError('invalid_tensor', err.message);
+        throw err;
+      }
+      const { rows } = request;
+      const inputs: Float32Array[] =
+        rows.kind === 'images'
+          ? await Promise.all(rows.images.map(async (bytes) => (await deps.decoder.toModelInput(bytes)).input))
+          : rows.rows.map((row) =>
+              rows.normalise
+                ? scaleToUnit(normaliseDigit(greyImage(MNIST_SIDE, MNIST_SIDE, row)).digit.data)
+                : scaleToUnit(row),
+            );
+      const answers = await deps.batcher.predictAll(inputs, (ctx.state as RequestState).onClientGone);
+      const outputs = request.outputs.map((name) =>
+        name === 'digit'
+          ? { name, datatype: 'INT32', shape: [answers.length], data: answers.map((a) => a.prediction.digit) }
+          : {
+              name,
+              datatype: 'FP32',
+              shape: [answers.length, MNIST_CLASSES],
+              data: answers.flatMap((a) => a.prediction.probabilities),
+            },
+      );
+      ctx.body = { model_name: MODEL_NAME, model_version: version, ...(request.id ? { id: request.id } : {}), outputs };
+    });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The Open Inference Protocol's routes over real HTTP on a replica: metadata, health, and
+ * inference of UINT8 flat, FP32 nested (TorchServe's MNIST v2 example) and BYTES (base64 PNG)
+ * tensors; a batch of 32 answers what 32 single requests do; errors in the protocol's shape.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { digits, encodeDigit, startTestReplica } from '../../../devkit/testing.ts';
+
+type Replica = Awaited<ReturnType<typeof startTestReplica>>;
+interface Output {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: number[];
+}
+
+describe('the Open Inference Protocol (v2 REST)', () => {
+  let replica: Replica;
+  before(async () => {
+    replica = await startTestReplica();
+  });
+  after(() => replica.stop());
+
+  const infer = async (body: unknown, path = '/v2/models/mnist/infer') => {
+    const res = await fetch(`${replica.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { outputs?: Output[]; id?: string; error?: unknown } };
+  };
+  const output = (outputs: Output[] | undefined, name: string) => outputs!.find((o) => o.name === name)!;
+
+  it('answers the server and model metadata and health routes', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${replica.url}${path}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    assert.equal((await get('/v2')).body.name, 'mnist-cluster');
+    assert.deepEqual((await get('/v2/health/live')).body, { live: true });
+    assert.deepEqual((await get('/v2/health/ready')).body, { ready: true });
+    const model = await get('/v2/models/mnist');
+    assert.equal(model.status, 200);
+    const version = (model.body.versions as string[])[0]!;
+    assert.equal((await get(`/v2/models/mnist/versions/${version}`)).status, 200);
+    assert.deepEqual((await get('/v2/models/mnist/ready')).body, { name: 'mnist', ready: true });
+    const unknown = await get('/v2/models/cifar');
+    assert.equal(unknown.status, 404);
+    assert.equal(typeof unknown.body.error, 'string', "the protocol's error shape");
+    assert.equal((await get('/v2/models/mnist/versions/nope')).status, 404);
+  });
+
+  it('classifies a batch of 32 as 32 single requests do, UINT8 flat and FP32 nested alike', async () => {
+    const batch = digits(32, 0, 97);
+    const flat = batch.flatMap((d) => Array.from(d.pixels));
+    const all = await infer({
+      id: 'b32',
+      inputs: [{ name: 'input', shape: [32, 28, 28], datatype: 'UINT8', data: flat }],
+    });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.equal(all.body.id, 'b32');
+    const digitsOut = output(all.body.outputs, 'digit');
+    const probabilities = output(all.body.outputs, 'probabilities');
+    assert.deepEqual(digitsOut.shape, [32]);
+    assert.deepEqual(probabilities.shape, [32, 10]);
+    const correct = digitsOut.data.filter((d, i) => d === batch[i]!.label).length;
+    assert.ok(correct >= 30, `${correct} of 32 right`);
+    for (const [i, d] of batch.entries()) {
+      const nested = Array.from({ length: 28 }, (_, y) =>
+        Array.from(d.pixels.subarray(y * 28, y * 28 + 28), (v) => v / 255),
+      );
+      const one = await infer({ inputs: [{ name: 'input-0', shape: [1, 28, 28], datatype: 'FP32', data: [nested] }] });
+      assert.equal(output(one.body.outputs, 'digit').data[0], digitsOut.data[i]);
+      output(one.body.outputs, 'probabilities').data.forEach((p, k) =>
+        assert.ok(Math.abs(p - probabilities.data[i * 10 + k]!) < 1e-6, `digit ${i} class ${k}`),
+      );
+    }
+  });
+
+  it('takes base64 PNGs as a BYTES tensor through the image pipeline', async () => {
+    const [d] = digits(1, 5);
+    const png = (await encodeDigit(d!.pixels)).toString('base64');
+    const res = await infer({
+      inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [png] }],
+      outputs: [{ name: 'digit' }],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(
+      res.body.outputs!.map((o) => o.name),
+      ['digit'],
+    );
+    assert.equal(res.body.outputs![0]!.data[0], d!.label);
+  });
+
+  it('refuses a bad tensor with 400 and {"error": string}', async () => {
+    for (const body of [
+      { inputs: [{ name: 'x', shape: [1, 28, 28], datatype: 'UINT8', data: [1, 2, 3] }] },
+      { inputs: [{ name: 'x', shape: [1, 27, 28], datatype: 'UINT8', data: new Array(756).fill(0) }] },
+      { inputs: [{ name: 'x', shape: [1, 784], datatype: 'INT64', data: new Array(784).fill(0) }] },
+      { inputs: [] },
+    ]) {
+      const res = await infer(body);
+      assert.equal(res.status, 400, JSON.stringify(body).slice(0, 80));
+      assert.equal(typeof res.body.error, 'string');
+    }
+  });
+});
