@@ -99,6 +99,12 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     buckets: BATCH_BUCKETS,
     registers,
   });
+  const inferRows = new Histogram({
+    name: 'mnist_infer_rows',
+    help: 'Digits per Open Inference Protocol request (POST /v2/models/mnist/infer).',
+    buckets: BATCH_BUCKETS,
+    registers,
+  });
   const predictions = new Counter({
     name: 'mnist_predictions_total',
     help: 'Answers by predicted digit.',
@@ -176,5 +182,6 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       confidence.observe(p);
     },
     rejected: (reason) => rejected.inc({ reason }),
+    inferRows: (rows) => inferRows.observe(rows),
   };
 }

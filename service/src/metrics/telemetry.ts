@@ -23,4 +23,6 @@ export interface Telemetry {
   inferred(seconds: number, batchSize: number): void;
   predicted(digit: number, confidence: number): void;
   rejected(reason: string): void;
+  /** The digits of one Open Inference Protocol request. */
+  inferRows(rows: number): void;
 }

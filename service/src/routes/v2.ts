@@ -14,6 +14,7 @@ import { normaliseDigit } from '../imaging/normalise.ts';
 import { greyImage } from '../imaging/grey-image.ts';
 import { MNIST_CLASSES, MNIST_SIDE, scaleToUnit } from '../mnist.ts';
 import { readInferRequest, TensorError } from '../oip/tensors.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
 import type { Readiness } from './probes.ts';
 
 export const MODEL_NAME = 'mnist';
@@ -26,6 +27,7 @@ export interface V2Deps {
   decoder: Pick<Decoder, 'toModelInput'>;
   readJson: (ctx: Context) => Promise<unknown>;
   maxRows: number;
+  telemetry: Pick<Telemetry, 'inferRows' | 'predicted'>;
 }
 
 export function registerV2(router: Router, deps: V2Deps): void {
@@ -71,6 +73,7 @@ export function registerV2(router: Router, deps: V2Deps): void {
     });
     router.post(`${base}/infer`, async (ctx) => {
       model(ctx);
+      if (!ready()) throw new ApiError(deps.readiness.draining ? 'draining' : 'starting', 'the model is not ready');
       let request;
       try {
         request = readInferRequest(await deps.readJson(ctx), deps.maxRows);
@@ -87,7 +90,9 @@ export function registerV2(router: Router, deps: V2Deps): void {
                 ? scaleToUnit(normaliseDigit(greyImage(MNIST_SIDE, MNIST_SIDE, row)).digit.data)
                 : scaleToUnit(row),
             );
+      deps.telemetry.inferRows(inputs.length);
       const answers = await deps.batcher.predictAll(inputs, (ctx.state as RequestState).onClientGone);
+      for (const { prediction } of answers) deps.telemetry.predicted(prediction.digit, prediction.confidence);
       const outputs = request.outputs.map((name) =>
         name === 'digit'
           ? { name, datatype: 'INT32', shape: [answers.length], data: answers.map((a) => a.prediction.digit) }

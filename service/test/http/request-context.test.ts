@@ -38,6 +38,7 @@ const telemetry: Telemetry = {
   queueWaited: () => {},
   inferred: () => {},
   predicted: () => {},
+  inferRows: () => {},
 };
 const gone: string[] = [];
 

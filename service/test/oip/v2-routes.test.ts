@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { digits, encodeDigit, startTestReplica } from '../../../devkit/testing.ts';
+import { digits, encodeDigit, sample, startTestReplica } from '../../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 interface Output {
@@ -91,6 +91,15 @@ describe('the Open Inference Protocol (v2 REST)', () => {
       ['digit'],
     );
     assert.equal(res.body.outputs![0]!.data[0], d!.label);
+  });
+
+  it('counts the digits of each request in mnist_infer_rows', async () => {
+    const text = await (await fetch(replica.metricsUrl)).text();
+    const count = sample(text, 'mnist_infer_rows_count');
+    const sum = sample(text, 'mnist_infer_rows_sum');
+    // The batch of 32, its 32 single rows and the one picture.
+    assert.equal(count, 34);
+    assert.equal(sum, 65);
   });
 
   it('refuses a bad tensor with 400 and {"error": string}', async () => {
