@@ -4,7 +4,7 @@ import { SUPPORTED_MEDIA_TYPES } from '../imaging/header.ts';
 import { MNIST_PIXELS, MNIST_SIDE } from '../mnist.ts';
 
 /** The catalogue's errors by status, each status described by its codes and when they happen. */
-function errorResponses(codes: ErrorCode[]) {
+function errorResponses(codes: ErrorCode[], schema = 'Error') {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
   return Object.fromEntries(
@@ -12,7 +12,7 @@ function errorResponses(codes: ErrorCode[]) {
       String(status),
       {
         description: group.map((code) => `\`${code}\`: ${ERRORS[code].when}`).join('; '),
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
       },
     ]),
   );
@@ -126,6 +126,7 @@ export function openApiDocument(version: string) {
       '/docs': {
         get: { summary: 'Swagger UI over this document', responses: { '200': { description: 'the page' } } },
       },
+      ...v2Paths(),
       '/openapi.json': {
         get: { summary: 'This OpenAPI 3 document', responses: { '200': { description: 'the document' } } },
       },
@@ -174,6 +175,23 @@ export function openApiDocument(version: string) {
             },
           },
         },
+        OipError: {
+          type: 'object',
+          required: ['error'],
+          description: "The Open Inference Protocol's error, on the /v2 routes",
+          properties: { error: { type: 'string' } },
+        },
+        OipTensor: {
+          type: 'object',
+          required: ['name', 'shape', 'datatype', 'data'],
+          properties: {
+            name: { type: 'string' },
+            shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+            datatype: { type: 'string' },
+            parameters: { type: 'object' },
+            data: { type: 'array', description: 'row-major, flat or nested as the shape' },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error'],
@@ -187,6 +205,125 @@ export function openApiDocument(version: string) {
         },
       },
     },
+  };
+}
+
+/** What the Open Inference Protocol's routes can answer with, besides their own refusals. */
+const V2_INFER_ERRORS: ErrorCode[] = [
+  'invalid_tensor',
+  'invalid_json',
+  'not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  'undecodable_image',
+  'unsupported_image_format',
+  'image_too_large',
+  'blank_image',
+  'overloaded',
+  'starting',
+  'draining',
+];
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+
+/** The Open Inference Protocol's REST routes (routes/v2.ts), with and without a version. */
+function v2Paths() {
+  const model = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: ['mnist'] } };
+  const version = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
+  const modelRoutes = (base: string, parameters: object[]) => ({
+    [base]: {
+      get: {
+        summary: 'Open Inference Protocol: model metadata',
+        parameters,
+        responses: {
+          '200': { description: 'name, versions, platform, inputs and outputs', ...json({ type: 'object' }) },
+          ...errorResponses(['not_found'], 'OipError'),
+        },
+      },
+    },
+    [`${base}/ready`]: {
+      get: {
+        summary: 'Open Inference Protocol: model readiness',
+        parameters,
+        responses: {
+          '200': {
+            description: 'whether the model is ready',
+            ...json({
+              type: 'object',
+              required: ['name', 'ready'],
+              properties: { name: { type: 'string' }, ready: { type: 'boolean' } },
+            }),
+          },
+          ...errorResponses(['not_found'], 'OipError'),
+        },
+      },
+    },
+    [`${base}/infer`]: {
+      post: {
+        summary: 'Open Inference Protocol: classify N digits (a UINT8/FP32 [N,28,28] tensor, or BYTES base64 pictures)',
+        parameters,
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            required: ['inputs'],
+            properties: {
+              id: { type: 'string' },
+              parameters: { type: 'object' },
+              inputs: { type: 'array', minItems: 1, maxItems: 1, items: { $ref: '#/components/schemas/OipTensor' } },
+              outputs: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name'],
+                  properties: { name: { type: 'string', enum: ['probabilities', 'digit'] } },
+                },
+              },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'the outputs asked for: probabilities [N,10] FP32, digit [N] INT32',
+            ...json({
+              type: 'object',
+              required: ['model_name', 'outputs'],
+              properties: {
+                model_name: { type: 'string' },
+                model_version: { type: 'string' },
+                id: { type: 'string' },
+                outputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } },
+              },
+            }),
+          },
+          ...errorResponses(V2_INFER_ERRORS, 'OipError'),
+        },
+      },
+    },
+  });
+  return {
+    '/v2': {
+      get: {
+        summary: 'Open Inference Protocol: server metadata',
+        responses: { '200': { description: 'name, version, extensions', ...json({ type: 'object' }) } },
+      },
+    },
+    '/v2/health/live': {
+      get: {
+        summary: 'Open Inference Protocol: liveness',
+        responses: { '200': { description: 'live', ...json({ type: 'object' }) } },
+      },
+    },
+    '/v2/health/ready': {
+      get: {
+        summary: 'Open Inference Protocol: readiness',
+        responses: {
+          '200': { description: 'ready', ...json({ type: 'object' }) },
+          ...errorResponses(['starting', 'draining'], 'OipError'),
+        },
+      },
+    },
+    ...modelRoutes('/v2/models/{name}', [model]),
+    ...modelRoutes('/v2/models/{name}/versions/{version}', [model, version]),
   };
 }
 

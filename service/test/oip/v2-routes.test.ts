@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { digits, encodeDigit, sample, startTestReplica } from '../../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
@@ -22,20 +23,29 @@ describe('the Open Inference Protocol (v2 REST)', () => {
   });
   after(() => replica.stop());
 
+  /** Every answer of a v2 route, for the check against the OpenAPI document at the end. */
+  const answers: { template: string; method: string; status: number; body: unknown }[] = [];
   const infer = async (body: unknown, path = '/v2/models/mnist/infer') => {
     const res = await fetch(`${replica.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as { outputs?: Output[]; id?: string; error?: unknown } };
+    const answer = (await res.json()) as { outputs?: Output[]; id?: string; error?: unknown };
+    answers.push({ template: '/v2/models/{name}/infer', method: 'post', status: res.status, body: answer });
+    return { status: res.status, body: answer };
   };
   const output = (outputs: Output[] | undefined, name: string) => outputs!.find((o) => o.name === name)!;
 
   it('answers the server and model metadata and health routes', async () => {
     const get = async (path: string) => {
       const res = await fetch(`${replica.url}${path}`);
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const body = (await res.json()) as Record<string, unknown>;
+      const template = path
+        .replace(/^\/v2\/models\/[^/]+\/versions\/[^/]+/, '/v2/models/{name}/versions/{version}')
+        .replace(/^\/v2\/models\/[^/]+/, '/v2/models/{name}');
+      answers.push({ template, method: 'get', status: res.status, body });
+      return { status: res.status, body };
     };
     assert.equal((await get('/v2')).body.name, 'mnist-cluster');
     assert.deepEqual((await get('/v2/health/live')).body, { live: true });
@@ -112,6 +122,27 @@ describe('the Open Inference Protocol (v2 REST)', () => {
       const res = await infer(body);
       assert.equal(res.status, 400, JSON.stringify(body).slice(0, 80));
       assert.equal(typeof res.body.error, 'string');
+    }
+  });
+
+  it('answers only what the OpenAPI document says, on every v2 route and status met above', async () => {
+    const doc = (await (await fetch(`${replica.url}/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+      >;
+    };
+    const ajv = new Ajv({ strict: false });
+    ajv.addSchema(doc, 'doc');
+    assert.ok(answers.length >= 10);
+    for (const { template, method, status, body } of answers) {
+      const response = doc.paths[template]?.[method]?.responses[String(status)];
+      assert.ok(response, `${method} ${template} ${status} is not in the document`);
+      const pointer = ['paths', template, method, 'responses', String(status), 'content', 'application/json', 'schema']
+        .map((p) => encodeURIComponent(p.replaceAll('~', '~0').replaceAll('/', '~1')))
+        .join('/');
+      const validate = ajv.compile({ $ref: `doc#/${pointer}` });
+      assert.ok(validate(body), `${method} ${template} ${status}: ${JSON.stringify(validate.errors)}`);
     }
   });
 });
