@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { haveHaproxy, startBalancer } from '../../devkit/haproxy.ts';
 import { startTestReplica } from '../../devkit/testing.ts';
 import { shellCommands, words } from '../support/docs.ts';
 
@@ -68,6 +69,49 @@ describe("the README's calls to /predict", () => {
     }
     const { stdout } = await run('python3', ['-c', local(snippet)], { cwd: dir });
     assert.equal(stdout.trim(), '7 test-replica');
+  });
+});
+
+describe("docs/api.md's Open Inference Protocol snippet", () => {
+  it('classifies one digit, then 32 in one request, through the load balancer (Python, requests only)', async (t) => {
+    const snippet = /```python\n(# Open Inference Protocol[\s\S]*?)```/.exec(readFileSync('docs/api.md', 'utf8'))?.[1];
+    assert.ok(snippet, 'the snippet is in docs/api.md');
+    const python = await run('python3', ['-c', 'import requests']).then(
+      () => true,
+      () => false,
+    );
+    if (!python || !haveHaproxy()) {
+      assert.ok(!process.env.CI, "Python's requests and HAProxy are in CI");
+      return t.skip("Python's requests or HAProxy is not installed");
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mnist-oip-'));
+    const replica = await startTestReplica();
+    const lb = await startBalancer({ 'mnist-1': replica.url.replace('http://', '') });
+    try {
+      await run('npm', ['run', '-s', 'fixtures', '--', '--count', '32', '--out', join(dir, 'fixtures/digits')]);
+      const { stdout } = await run('python3', ['-c', snippet.replaceAll('http://localhost:8080', lb.url)], {
+        cwd: dir,
+      });
+      const [one, batch] = stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ').map(Number));
+      // The fixtures are named <index>_<label>.png, read in name order by the snippet.
+      const labels = (await run('ls', [join(dir, 'fixtures/digits')])).stdout
+        .trim()
+        .split('\n')
+        .sort()
+        .map((name) => Number(/_(\d)\.png$/.exec(name)![1]));
+      assert.equal(one!.length, 1);
+      assert.equal(batch!.length, 32);
+      assert.equal(one![0], batch![0]);
+      const right = batch!.filter((digit, i) => digit === labels[i]).length;
+      assert.ok(right >= 30, `${right} of 32 as labelled`);
+    } finally {
+      await lb.stop();
+      await replica.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
