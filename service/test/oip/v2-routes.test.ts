@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
+import fc from 'fast-check';
 import { digits, encodeDigit, sample, startTestReplica } from '../../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
@@ -88,6 +89,40 @@ describe('the Open Inference Protocol (v2 REST)', () => {
     }
   });
 
+  it('answers as /predict does for the same pixels with "normalise": true, on 1,000 test digits', async () => {
+    const set = digits(1000, 3, 7);
+    for (let start = 0; start < set.length; start += 32) {
+      const chunk = set.slice(start, start + 32);
+      const res = await infer({
+        parameters: { normalise: true },
+        inputs: [
+          {
+            name: 'input',
+            shape: [chunk.length, 784],
+            datatype: 'UINT8',
+            data: chunk.flatMap((d) => Array.from(d.pixels)),
+          },
+        ],
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const probabilities = output(res.body.outputs, 'probabilities').data;
+      const answers = await Promise.all(
+        chunk.map(async (d) => {
+          const r = await fetch(`${replica.url}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ pixels: Array.from(d.pixels) }),
+          });
+          return (await r.json()) as { digit: number; probabilities: number[] };
+        }),
+      );
+      answers.forEach((a, i) => {
+        assert.equal(output(res.body.outputs, 'digit').data[i], a.digit, `digit ${start + i}`);
+        a.probabilities.forEach((p, k) => assert.ok(Math.abs(p - probabilities[i * 10 + k]!) < 1e-6));
+      });
+    }
+  });
+
   it('takes base64 PNGs as a BYTES tensor through the image pipeline', async () => {
     const [d] = digits(1, 5);
     const png = (await encodeDigit(d!.pixels)).toString('base64');
@@ -107,9 +142,41 @@ describe('the Open Inference Protocol (v2 REST)', () => {
     const text = await (await fetch(replica.metricsUrl)).text();
     const count = sample(text, 'mnist_infer_rows_count');
     const sum = sample(text, 'mnist_infer_rows_sum');
-    // The batch of 32, its 32 single rows and the one picture.
-    assert.equal(count, 34);
-    assert.equal(sum, 65);
+    // The batch of 32, its 32 single rows, 32 batches of the 1,000 digits and the one picture.
+    assert.equal(count, 32 + 32 + 2);
+    assert.equal(sum, 32 + 32 + 1000 + 1);
+  });
+
+  it('answers any malformed request with a 4xx {"error": string}, never a 5xx, and serves on', async () => {
+    const valid = { inputs: [{ name: 'x', shape: [1, 784], datatype: 'UINT8', data: new Array(784).fill(0) }] };
+    const bodies = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string().map((text) => `{"inputs": ${text}`),
+      fc
+        .record({
+          name: fc.jsonValue(),
+          shape: fc.oneof(fc.array(fc.integer({ min: -2, max: 800 }), { maxLength: 5 }), fc.jsonValue()),
+          datatype: fc.oneof(fc.constantFrom('UINT8', 'FP32', 'BYTES', 'INT64', 'FP16'), fc.jsonValue()),
+          data: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 50 }), fc.jsonValue()),
+        })
+        .map((input) => JSON.stringify({ ...valid, inputs: [input] })),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const res = await fetch(`${replica.url}/v2/models/mnist/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        const answer = (await res.json()) as { error?: unknown };
+        if (res.status === 200) return;
+        assert.ok(res.status >= 400 && res.status < 500, `${res.status} for ${body.slice(0, 120)}`);
+        assert.equal(typeof answer.error, 'string');
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal((await infer(valid)).status, 200);
   });
 
   it('refuses a bad tensor with 400 and {"error": string}', async () => {
