@@ -282,8 +282,21 @@ export const clusterOverview: DashboardSpec = {
           title: 'Batch size',
           description: 'Mean number of inputs per model run: micro-batching grows it under concurrent load.',
           unit: 'none',
-          width: 12,
+          width: 6,
           queries: [{ expr: `replica:mnist_batch_size:mean_rate1m{${R}}`, legend: '{{replica}}' }],
+        }),
+        perReplica({
+          title: 'Digits per inference request',
+          description:
+            'Mean digits per Open Inference Protocol request (POST /v2/models/mnist/infer): each enters the batcher as one input. Empty while no such request arrives.',
+          unit: 'none',
+          width: 6,
+          queries: [
+            {
+              expr: `sum by (replica) (rate(mnist_infer_rows_sum{${R}}[${RATE}])) / sum by (replica) (rate(mnist_infer_rows_count{${R}}[${RATE}]))`,
+              legend: '{{replica}}',
+            },
+          ],
         }),
         perReplica({
           title: 'Last request run time and time per pixel',
