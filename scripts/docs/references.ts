@@ -9,11 +9,13 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
+  ApiError,
   configSchema,
   createMetrics,
   DEFAULT_MODEL,
   ERRORS,
   openApiDocument,
+  renderError,
   userSettings,
 } from '../../service/src/index.ts';
 
@@ -22,14 +24,22 @@ const HEADER = (what: string, source: string) =>
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** One error as a route renders it. */
+const example = (path: string) =>
+  JSON.stringify(
+    renderError(path, new ApiError('overloaded', 'the inference queue is full; retry shortly'), 'f3a1...'),
+  );
+
 export function renderErrors(errors: Record<string, { status: number; when: string }> = ERRORS): string {
   const rows = Object.entries(errors)
     .sort(([a, x], [b, y]) => x.status - y.status || a.localeCompare(b))
     .map(([code, e]) => `| ${e.status} | \`${code}\` | ${cell(e.when)} |`);
   return (
     HEADER('Errors', 'service/src/http/errors.ts') +
-    'Every error is JSON `{"error": {"code", "message", "request_id"}}` with the status below; the `code` is\n' +
-    'stable, the message is for people.\n\n' +
+    'Every error is JSON with the status below, rendered for the route that answers it (`renderError`):\n\n' +
+    `- \`/predict\` and the service's other routes: \`${example('/predict')}\`; the \`code\` is stable, the\n` +
+    '  message is for people;\n' +
+    `- the Open Inference Protocol's routes (\`/v2/...\`), in that protocol's shape: \`${example('/v2/models/mnist/infer')}\`.\n\n` +
     '| status | code | when |\n| --- | --- | --- |\n' +
     rows.join('\n') +
     '\n'

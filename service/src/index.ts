@@ -21,7 +21,7 @@ export {
 export { BACKENDS, selectBackend, type BackendName } from './engine/backend.ts';
 export { DEFAULT_MODEL, DEFAULT_MODEL_DIR, SHIPPED_MODELS_DIR, readModelCard } from './engine/model-card.ts';
 export { loadModel, modelSaver } from './engine/model-files.ts';
-export { ERRORS, type ErrorCode } from './http/errors.ts';
+export { ApiError, ERRORS, renderError, type ErrorCode } from './http/errors.ts';
 export { fileFromForm } from './http/multipart.ts';
 export { createMetrics } from './metrics/metrics.ts';
 export { openApiDocument } from './routes/openapi.ts';
