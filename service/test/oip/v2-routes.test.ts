@@ -212,4 +212,35 @@ describe('the Open Inference Protocol (v2 REST)', () => {
       assert.ok(validate(body), `${method} ${template} ${status}: ${JSON.stringify(validate.errors)}`);
     }
   });
+
+  it('sheds a batch that does not fit in the queue as a whole (429, Retry-After) and refuses a body over the limit (413)', async () => {
+    const small = await startTestReplica({ MAX_QUEUE: '8', MAX_BODY_BYTES: '20000' });
+    try {
+      const post = (body: string) =>
+        fetch(`${small.url}/v2/models/mnist/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+      const rows = (n: number) =>
+        JSON.stringify({
+          inputs: [{ name: 'x', shape: [n, 784], datatype: 'UINT8', data: new Array(n * 784).fill(0) }],
+        });
+      const inferred = async () =>
+        sample(await (await fetch(small.metricsUrl)).text(), 'mnist_inference_batch_size_sum') ?? 0;
+      const before = await inferred();
+      const shed = await post(rows(9));
+      assert.equal(shed.status, 429);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await inferred(), before, 'none of its rows was inferred');
+      assert.ok(shed.headers.get('retry-after'));
+      assert.equal(typeof ((await shed.json()) as { error: unknown }).error, 'string');
+      const large = await post(rows(16));
+      assert.equal(large.status, 413);
+      assert.equal(typeof ((await large.json()) as { error: unknown }).error, 'string');
+      assert.equal((await post(rows(8))).status, 200, 'eight fit');
+    } finally {
+      await small.stop();
+    }
+  });
 });
