@@ -74,3 +74,30 @@ export function badPayload(kind: BadKind): LoadRequest {
   if (kind === 'oversized') return { body: pngBomb(), headers: { 'content-type': 'image/png' } };
   return { body: 'digit: 7', headers: { 'content-type': 'text/plain' } };
 }
+
+export type TensorForm = 'UINT8' | 'FP32' | 'BYTES';
+
+/**
+ * An Open Inference Protocol request for `batch`, as its clients send one: UINT8 pixels flat, FP32
+ * pixels scaled to 0..1 and nested [N,28,28] (tritonclient and TorchServe's MNIST example), or each
+ * digit as a base64 PNG in a BYTES tensor.
+ */
+export function inferPayload(batch: readonly EncodedDigit[], form: TensorForm): LoadRequest {
+  const n = batch.length;
+  const input =
+    form === 'BYTES'
+      ? { name: 'image', shape: [n], datatype: form, data: batch.map((d) => d.png.toString('base64')) }
+      : form === 'UINT8'
+        ? { name: 'input', shape: [n, MNIST_SIDE, MNIST_SIDE], datatype: form, data: batch.flatMap((d) => d.pixels) }
+        : {
+            name: 'input-0',
+            shape: [n, MNIST_SIDE, MNIST_SIDE],
+            datatype: form,
+            data: batch.map((d) =>
+              Array.from({ length: MNIST_SIDE }, (_, y) =>
+                d.pixels.slice(y * MNIST_SIDE, (y + 1) * MNIST_SIDE).map((v) => Number((v / 255).toFixed(4))),
+              ),
+            ),
+          };
+  return { body: JSON.stringify({ inputs: [input] }), headers: { 'content-type': 'application/json' } };
+}

@@ -27,7 +27,7 @@ export interface V2Deps {
   decoder: Pick<Decoder, 'toModelInput'>;
   readJson: (ctx: Context) => Promise<unknown>;
   maxRows: number;
-  telemetry: Pick<Telemetry, 'inferRows' | 'predicted'>;
+  telemetry: Pick<Telemetry, 'inferRows' | 'predicted' | 'queueWaited'>;
 }
 
 export function registerV2(router: Router, deps: V2Deps): void {
@@ -92,7 +92,10 @@ export function registerV2(router: Router, deps: V2Deps): void {
             );
       deps.telemetry.inferRows(inputs.length);
       const answers = await deps.batcher.predictAll(inputs, (ctx.state as RequestState).onClientGone);
-      for (const { prediction } of answers) deps.telemetry.predicted(prediction.digit, prediction.confidence);
+      for (const { prediction, queueSeconds } of answers) {
+        deps.telemetry.queueWaited(queueSeconds);
+        deps.telemetry.predicted(prediction.digit, prediction.confidence);
+      }
       const outputs = request.outputs.map((name) =>
         name === 'digit'
           ? { name, datatype: 'INT32', shape: [answers.length], data: answers.map((a) => a.prediction.digit) }

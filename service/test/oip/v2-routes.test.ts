@@ -1,9 +1,10 @@
 /**
  * The Open Inference Protocol's routes over real HTTP on a replica: metadata, health, and
- * inference of UINT8 flat, FP32 nested (TorchServe's MNIST v2 example) and BYTES (base64 PNG)
- * tensors; a batch of 32 answers what 32 single requests do; errors in the protocol's shape.
+ * inference of UINT8 flat, FP32 nested and BYTES (base64 PNG) tensors; a batch of 32 answers what
+ * 32 single requests do, and shares batches with /predict; errors in the protocol's shape.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
@@ -145,6 +146,97 @@ describe('the Open Inference Protocol (v2 REST)', () => {
     // The batch of 32, its 32 single rows, 32 batches of the 1,000 digits and the one picture.
     assert.equal(count, 32 + 32 + 2);
     assert.equal(sum, 32 + 32 + 1000 + 1);
+  });
+
+  it("accepts a request file written as TorchServe's MNIST v2 example writes one", async () => {
+    // Its totensor.py: torchvision's ToTensor (pixels / 255, shape [1,28,28]) rounded to 4 places,
+    // under a random input name; the example's file is that, laid out one image row per line.
+    const [d] = digits(1, 42);
+    const rows = Array.from(
+      { length: 28 },
+      (_, y) =>
+        `        [${Array.from(d!.pixels.subarray(y * 28, y * 28 + 28), (v) => (v / 255).toFixed(4)).join(', ')}]`,
+    );
+    const file = `{
+  "id": "${randomUUID()}",
+  "inputs": [{
+    "name": "input-0",
+    "shape": [1, 28, 28],
+    "datatype": "FP32",
+    "data": [
+      [
+${rows.join(',\n')}
+      ]
+    ]
+  }]
+}
+`;
+    const res = await fetch(`${replica.url}/v2/models/mnist/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: file,
+    });
+    const body = (await res.json()) as { outputs: Output[]; id: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.id, JSON.parse(file).id);
+    assert.equal(output(body.outputs, 'digit').data[0], d!.label);
+  });
+
+  it('shares batches between v2 rows and /predict under a mixed load, answering every request of both right', async () => {
+    const set = digits(256, 11, 3);
+    const batch = (i: number) => set.slice((i * 32) % set.length, ((i * 32) % set.length) + 32);
+    const v2Body = (i: number) =>
+      JSON.stringify({
+        inputs: [
+          { name: 'input', shape: [32, 784], datatype: 'UINT8', data: batch(i).flatMap((d) => Array.from(d.pixels)) },
+        ],
+      });
+    // Each batch alone first: what it answers must not depend on the traffic it is batched with.
+    const alone = new Map<number, number[]>();
+    for (let i = 0; i < set.length / 32; i++) {
+      alone.set(i, output((await infer(JSON.parse(v2Body(i)))).body.outputs, 'probabilities').data);
+    }
+    const timeout = () => AbortSignal.timeout(20_000);
+    let [v2Sent, predictCorrect, predictAnswered, largestPredictBatch] = [0, 0, 0, 0];
+    const V2_REQUESTS = 40;
+    const v2Worker = async () => {
+      while (v2Sent < V2_REQUESTS) {
+        const i = v2Sent++;
+        const res = await fetch(`${replica.url}/v2/models/mnist/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: v2Body(i),
+          signal: timeout(),
+        });
+        const body = (await res.json()) as { outputs: Output[] };
+        assert.equal(res.status, 200, JSON.stringify(body));
+        const expected = alone.get(i % (set.length / 32))!;
+        output(body.outputs, 'probabilities').data.forEach((p, k) => assert.ok(Math.abs(p - expected[k]!) < 1e-6));
+      }
+    };
+    const predictWorker = async (w: number) => {
+      for (let i = w; v2Sent < V2_REQUESTS; i += 8) {
+        const d = set[i % set.length]!;
+        const res = await fetch(`${replica.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ pixels: Array.from(d.pixels) }),
+          signal: timeout(),
+        });
+        const body = (await res.json()) as { digit: number; batch_size: number };
+        assert.equal(res.status, 200, JSON.stringify(body));
+        predictAnswered++;
+        predictCorrect += Number(body.digit === d.label);
+        largestPredictBatch = Math.max(largestPredictBatch, body.batch_size);
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 4 }, v2Worker),
+      ...Array.from({ length: 8 }, (_, w) => predictWorker(w)),
+    ]);
+    assert.ok(predictAnswered > 0 && predictCorrect / predictAnswered > 0.9, `${predictCorrect}/${predictAnswered}`);
+    // Eight /predict clients alone never make a batch of more than eight.
+    assert.ok(largestPredictBatch > 8, `the largest batch a /predict input ran in: ${largestPredictBatch}`);
   });
 
   it('answers any malformed request with a 4xx {"error": string}, never a 5xx, and serves on', async () => {
