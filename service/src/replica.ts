@@ -79,7 +79,7 @@ export async function startReplica(
   api.on(
     'clientError',
     clientErrorHandler((code) => {
-      telemetry.rejected(code);
+      telemetry.rejected(code, 'unknown');
       logger.info({ error_code: code }, 'request refused by the HTTP parser');
     }),
   );

@@ -95,7 +95,7 @@ export function requestContext(options: {
     } catch (err) {
       cause = err;
       error = toApiError(err);
-      if (error.status < 500) telemetry.rejected(error.code);
+      if (error.status < 500) telemetry.rejected(error.code, ctx.get('x-forwarded-for') ? 'load_balancer' : 'direct');
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = renderError(ctx.path, error, requestId);

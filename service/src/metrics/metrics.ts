@@ -119,8 +119,8 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   });
   const rejected = new Counter({
     name: 'mnist_rejected_requests_total',
-    help: 'Requests refused with a 4xx, by reason (the error code): bad input, overload, protocol errors, clients gone.',
-    labelNames: ['reason'],
+    help: 'Requests refused with a 4xx, by reason (the error code): bad input, overload, protocol errors, clients gone; and by how they came (via the load balancer or not).',
+    labelNames: ['reason', 'via'],
     registers,
   });
   new Gauge({
@@ -181,7 +181,7 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       predictions.inc({ digit: String(digit) });
       confidence.observe(p);
     },
-    rejected: (reason) => rejected.inc({ reason }),
+    rejected: (reason, via) => rejected.inc({ reason, via }),
     inferRows: (rows) => inferRows.observe(rows),
   };
 }

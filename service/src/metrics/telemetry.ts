@@ -13,6 +13,13 @@ export interface RequestRecord {
   clientIp: string;
 }
 
+/**
+ * How a request reached the replica: through the load balancer (which always sets X-Forwarded-For),
+ * to its own published port, or unknown (refused by the HTTP parser before any header was read).
+ * The entry point's availability SLO counts the balancer's share of shedding.
+ */
+export type Via = 'load_balancer' | 'direct' | 'unknown';
+
 export interface Telemetry {
   requestStarted(): void;
   requestFinished(record: RequestRecord): void;
@@ -22,7 +29,8 @@ export interface Telemetry {
   queueWaited(seconds: number): void;
   inferred(seconds: number, batchSize: number): void;
   predicted(digit: number, confidence: number): void;
-  rejected(reason: string): void;
+  /** A 4xx refusal, by its error code, and whether the request came through the load balancer. */
+  rejected(reason: string, via: Via): void;
   /** The digits of one Open Inference Protocol request. */
   inferRows(rows: number): void;
 }

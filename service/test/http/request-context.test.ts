@@ -32,7 +32,7 @@ const seen = { lines: [] as LogLine[], records: [] as RequestRecord[], rejected:
 const telemetry: Telemetry = {
   requestStarted: () => void seen.started++,
   requestFinished: (record) => void seen.records.push(record),
-  rejected: (reason) => void seen.rejected.push(reason),
+  rejected: (reason, via) => void seen.rejected.push(`${reason} ${via}`),
   predictionServed: () => {},
   preprocessed: () => {},
   queueWaited: () => {},
@@ -129,12 +129,23 @@ describe('the request context', () => {
     const res = await error(await fetch(`${app.url}/busy`), 429, 'overloaded', 'too busy right now');
     assert.equal(res.headers.get('retry-after'), '3');
     await reported(1);
-    assert.deepEqual(seen.rejected, ['overloaded']);
+    assert.deepEqual(seen.rejected, ['overloaded direct']);
     const line = seen.lines.find((l) => l.route === '/busy')!;
     assert.deepEqual(
       [line.level, line.msg, line.error_code, line.status],
       [INFO, 'too busy right now', 'overloaded', 429],
     );
+  });
+
+  it('counts a refusal that came through the load balancer (X-Forwarded-For) as such', async () => {
+    await error(
+      await fetch(`${app.url}/busy`, { headers: { 'x-forwarded-for': '192.0.2.7' } }),
+      429,
+      'overloaded',
+      'too busy right now',
+    );
+    await reported(1);
+    assert.deepEqual(seen.rejected, ['overloaded load_balancer']);
   });
 
   it('answers anything else with a 500 that tells nothing, logged as an error with its cause, not counted as refused', async () => {
