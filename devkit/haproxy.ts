@@ -11,6 +11,8 @@ import { freePort } from './free-port.ts';
 import { installed } from './testing.ts';
 
 const CONFIG = fileURLToPath(new URL('../haproxy/haproxy.cfg', import.meta.url));
+/** The repository's list of API keys, where the configuration's default is the container's path. */
+export const API_KEYS_FILE = fileURLToPath(new URL('../haproxy/api-keys.sha256', import.meta.url));
 
 export const haveHaproxy = (): boolean => installed('haproxy');
 
@@ -20,15 +22,27 @@ export interface Balancer {
   stop(): Promise<void>;
 }
 
-/** HAProxy with haproxy.cfg and a server file naming `servers` (name -> host:port). */
-export async function startBalancer(servers: Record<string, string>): Promise<Balancer> {
+/**
+ * HAProxy with haproxy.cfg and a server file naming `servers` (name -> host:port), with `env` added
+ * to its environment (the limits, keys and binds of haproxy.cfg's `presetenv` lines).
+ */
+export async function startBalancer(
+  servers: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Balancer> {
   const dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
   const file = join(dir, 'servers.cfg');
   const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
   writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn('haproxy', ['-db', '-f', CONFIG, '-f', file], {
-    env: { ...process.env, LB_BIND: `127.0.0.1:${port}`, LB_METRICS_BIND: `127.0.0.1:${metricsPort}` },
+    env: {
+      ...process.env,
+      LB_BIND: `127.0.0.1:${port}`,
+      LB_METRICS_BIND: `127.0.0.1:${metricsPort}`,
+      LB_API_KEYS_FILE: API_KEYS_FILE,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));

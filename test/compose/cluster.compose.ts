@@ -18,6 +18,8 @@ import { launchChromium } from '../../devkit/browser.ts';
 import { SCALABLE_REPLICAS } from '../../devkit/compose-topology.ts';
 import { shellCommands, words } from '../support/docs.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
+import { runLoad } from '../../devkit/loadgen/driver.ts';
+import { mnistDigits } from '../../devkit/loadgen/payloads.ts';
 import {
   byReplica,
   compose,
@@ -366,6 +368,49 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     console.log(
       `alert delivery: MnistReplicaDown firing at the webhook ${((firing.receivedAt - stoppedAt) / 1000).toFixed(1)} s after the stop, ` +
         `resolved ${((resolved.receivedAt - startedAt) / 1000).toFixed(1)} s after the start; notifications: ${others.join(', ')}`,
+    );
+  });
+
+  it("pages for the entry point's availability SLO when every replica is stopped, and resolves once the budget's burn is diluted", async () => {
+    const page = { alertname: 'MnistAvailabilityBudgetBurn', sloth_severity: 'page', cluster: 'mnist-cluster' };
+    const sample = await mnistDigits(256);
+    const load = (requests: number) =>
+      runLoad(
+        {
+          ...{ targets: [LB], weights: [1], durationSeconds: null, requests, rateAt: null, concurrency: 32 },
+          ...{ mix: { multipart: 1, raw: 0, json: 0 }, badShare: 0, seed: 1 },
+        },
+        sample,
+      ).then((summary) => summary.total);
+    const healthy = await load(8000);
+    assert.equal(healthy.ok, 8000, JSON.stringify(healthy.by_status));
+    const stoppedAt = Date.now();
+    await compose('stop', FIRST, SECOND);
+    await waitFor('the balancer to see no replica', 30, async () =>
+      (await fetch(`${LB}/predict`, { method: 'POST' })).status === 503 ? true : undefined,
+    );
+    // 200 of about 10,000 requests failed: 2%, over the 1.44% that burns 2% of the budget in an hour.
+    const failed = await load(200);
+    assert.equal(failed.by_status['503'], 200, JSON.stringify(failed.by_status));
+    const firing = await alerts.next(carries('firing', page), 120);
+    const alert = firing.alerts.find((a) => a.labels.alertname === page.alertname)!;
+    assert.equal(alert.annotations.runbook_url, 'docs/operations.md#mnistavailabilitybudgetburn');
+    await compose('start', FIRST, SECOND);
+    await waitFor('both replicas healthy again', 120, async () => {
+      const states = await health();
+      return states[FIRST] === 'healthy' && states[SECOND] === 'healthy' ? true : undefined;
+    });
+    await waitFor('the balancer to send to a replica', 30, async () =>
+      (await fetch(`${LB}/readyz`)).ok ? true : undefined,
+    );
+    // 80,000 good answers bring every window's error ratio under the page's (and the ticket's) levels.
+    const restoredAt = Date.now();
+    const good = await load(80_000);
+    assert.equal(good.ok, 80_000, JSON.stringify(good.by_status));
+    const resolved = await alerts.next(carries('resolved', page), 120);
+    console.log(
+      `SLO page: firing at the webhook ${((firing.receivedAt - stoppedAt) / 1000).toFixed(1)} s after both replicas stopped, ` +
+        `resolved ${((resolved.receivedAt - restoredAt) / 1000).toFixed(1)} s after good traffic resumed`,
     );
   });
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../devkit/free-port.ts';
-import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
+import { API_KEYS_FILE, haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { digits, encodeDigit, multipart, sample } from '../../devkit/testing.ts';
 
@@ -90,6 +90,7 @@ describe('the load balancer (HAProxy with haproxy/haproxy.cfg)', { skip: !haveHa
     for (const servers of ['haproxy/compose.cfg', 'haproxy/swarm.cfg']) {
       // -c resolves server names; the compose and Swarm names exist only inside their networks.
       const out = execFileSync('haproxy', ['-c', '-f', 'haproxy/haproxy.cfg', '-f', servers], {
+        env: { ...process.env, LB_API_KEYS_FILE: API_KEYS_FILE },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -16,6 +16,9 @@ const RESTARTS = {
   text: '{{replica}} restarted',
   color: 'orange',
 };
+/** The entry point's SLOs (prometheus/slo/slos.yaml), as their generated rules label them. */
+const SLO = 'sloth_service="mnist-entry"';
+
 const perReplica = (spec: Omit<PanelSpec, 'perReplica' | 'type'> & { type?: PanelSpec['type'] }): PanelSpec => ({
   type: 'timeseries',
   perReplica: true,
@@ -188,6 +191,59 @@ export const clusterOverview: DashboardSpec = {
               legend: '{{code}}',
             },
           ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Clients over their limits',
+          description:
+            'Clients (source addresses, or API keys when keys are required) that went over their request rate or open connections at the entry point within the last 10 s, and the requests it refused per second (429 of the limits, 401 without a valid key).',
+          unit: 'short',
+          width: 8,
+          queries: [
+            { expr: 'sum(haproxy_sticktable_used{job="lb",name="limited_clients"})', legend: 'clients limited' },
+            {
+              expr: `sum(rate(haproxy_frontend_requests_denied_total{job="lb",proxy="api"}[${RATE}]))`,
+              legend: 'refused per second',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Entry point SLOs',
+      panels: [
+        {
+          type: 'stat',
+          title: 'Error budget left (30 days)',
+          description:
+            "The share of each SLO's error budget left over the rolling 30 days (prometheus/slo/slos.yaml): 100% is untouched, 0% spent, below 0 the objective is missed.",
+          unit: 'percentunit',
+          width: 6,
+          queries: [{ expr: `slo:period_error_budget_remaining:ratio{${SLO}}`, legend: '{{sloth_slo}}' }],
+          decimals: 1,
+        },
+        {
+          type: 'timeseries',
+          title: 'Burn rate per window',
+          description:
+            "How fast each SLO's budget burns, over each window the alerts read: 1 spends it in exactly 30 days. A page needs 14.4 over 1 h and 5 min, or 6 over 6 h and 30 min; a ticket 3 over a day and 2 h, or 1 over 3 days and 6 h.",
+          unit: 'none',
+          width: 9,
+          queries: [
+            {
+              expr: `{__name__=~"slo:sli_error:ratio_rate(5m|1h|6h|1d|3d)", ${SLO}} / on (sloth_id) group_left slo:error_budget:ratio{${SLO}}`,
+              legend: '{{sloth_slo}} {{sloth_window}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'SLIs: good events over 5 minutes',
+          description:
+            'The share of requests through the balancer answered without a server error or shedding (availability), and of predictions answered within 250 ms (latency), over the last 5 minutes.',
+          unit: 'percentunit',
+          width: 9,
+          queries: [{ expr: `1 - slo:sli_error:ratio_rate5m{${SLO}}`, legend: '{{sloth_slo}}' }],
         },
       ],
     },
