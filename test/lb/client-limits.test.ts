@@ -2,7 +2,8 @@
  * The entry point's per-client limits and API keys (haproxy/haproxy.cfg), run by a real HAProxy in
  * front of a real replica, with clients on different loopback addresses (127.0.0.2, 127.0.0.3):
  * the client over its request rate or its connections gets a JSON 429 with Retry-After, in the
- * protocol's shape on /v2, while the other is served; the limited clients are counted; with keys
+ * protocol's shape on /v2, while the other is served; the limited clients are counted; one address
+ * holding idle and slow connections keeps no more than its limit open; with keys
  * required, a request without a valid key gets a JSON 401 and each key has limits of its own.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
 import { spawnReplica, type ReplicaProcess } from '../../devkit/replica-process.ts';
 import { sample } from '../../devkit/testing.ts';
@@ -107,6 +109,62 @@ describe('per-client limits and API keys at the entry point', { skip: !haveHapro
     assert.ok(count(greedyStatuses, 429) >= 1, `over 4 connections: ${greedyStatuses.join()}`);
     assert.ok(count(greedyStatuses, 200) >= 4, greedyStatuses.join());
     assert.deepEqual(await statuses(other, '/healthz', 8, 4), new Array(8).fill(200));
+  });
+
+  it("holds one address's idle and slow connections to its limit while another client is served", async () => {
+    /** Opens `idle` connections that send nothing and `slow` ones trickling headers; how many stay open. */
+    const flood = async (lb: Balancer, idle: number, slow: number) => {
+      const { hostname, port } = new URL(lb.url);
+      const sockets = await Promise.all(
+        Array.from({ length: idle + slow }, (_, i) => {
+          const socket = connect({ host: hostname, port: Number(port), localAddress: '127.0.0.2' });
+          socket.on('error', () => {});
+          // Resolved once connected, or once refused or closed first.
+          return new Promise<Socket>((resolve) => {
+            socket.once('close', () => resolve(socket));
+            socket.once('connect', () => {
+              if (i >= idle) socket.write('POST /predict HTTP/1.1\r\nHost: lb\r\n');
+              resolve(socket);
+            });
+          });
+        }),
+      );
+      const trickle = setInterval(() => {
+        for (const socket of sockets.slice(idle)) if (!socket.destroyed) socket.write('X-Slow: 1\r\n');
+      }, 300);
+      return {
+        open: async () => {
+          await new Promise((r) => setTimeout(r, 1000));
+          return sockets.filter((socket) => !socket.destroyed && !socket.readableEnded).length;
+        },
+        end: () => {
+          clearInterval(trickle);
+          sockets.forEach((socket) => socket.destroy());
+        },
+      };
+    };
+    const held: Record<string, number> = {};
+    for (const [limit, name] of [
+      ['100000', 'unlimited'],
+      ['300', 'limited'],
+    ] as const) {
+      const lb = await balancer({ LB_CLIENT_OPEN_CONNECTIONS: limit });
+      const abusive = await flood(lb, 400, 100);
+      try {
+        held[name] = await abusive.open();
+        const other = clientOf(lb, '127.0.0.3');
+        const started = performance.now();
+        assert.deepEqual(await statuses(other, '/healthz', 100), new Array(100).fill(200), name);
+        console.log(
+          `${name}: one address held ${held[name]} of 500 idle and slow connections; another client's 100 requests ` +
+            `all answered, ${((performance.now() - started) / 100).toFixed(2)} ms each on average`,
+        );
+      } finally {
+        abusive.end();
+      }
+    }
+    assert.equal(held.unlimited, 500, 'without the limit the address holds every connection');
+    assert.ok(held.limited! <= 300, `with the limit: ${held.limited}`);
   });
 
   it('requires a valid key when keys are on (JSON 401), and limits each key on its own', async () => {
