@@ -144,6 +144,30 @@ describe('alertmanager/', () => {
       await receiver?.close();
     });
 
+    /** Posts firing alerts with these labels, as Prometheus does; each its labels as summary. */
+    const post = async (...labels: Record<string, string>[]) => {
+      const res = await fetch(`${api}/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          labels.map((l) => ({
+            labels: l,
+            annotations: { summary: JSON.stringify(l) },
+            startsAt: new Date().toISOString(),
+          })),
+        ),
+      });
+      assert.equal(res.status, 200);
+    };
+    /** Alertmanager's state of the first alert carrying these labels. */
+    const stateOf = async (labels: Record<string, string>) => {
+      const alerts = (await (await fetch(`${api}/alerts`)).json()) as {
+        labels: Record<string, string>;
+        status: { state: string };
+      }[];
+      return alerts.find((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v))?.status.state;
+    };
+
     it('posts a firing replica to the webhook and holds back what its being down explains', async (t) => {
       if (!requireTool(ALERTMANAGER !== undefined, 'Alertmanager', t)) return;
       const alert = (alertname: string, replica: string, severity: string) => ({
@@ -194,67 +218,37 @@ describe('alertmanager/', () => {
 
     it('pages once for a lost Swarm node: its replicas are held back, a replica down on another node is not', async (t) => {
       if (!requireTool(ALERTMANAGER !== undefined, 'Alertmanager', t)) return;
-      const alert = (labels: Record<string, string>) => ({
-        labels: { severity: 'critical', ...labels },
-        annotations: { summary: JSON.stringify(labels) },
-        startsAt: new Date().toISOString(),
-      });
-      const res = await fetch(`${api}/alerts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify([
-          alert({ alertname: 'SwarmNodeUnreachable', node: 'node-b', job: 'docker' }),
-          alert({ alertname: 'MnistReplicaDown', replica: 'mnist-7', node: 'node-b', job: 'mnist' }),
-          alert({ alertname: 'MnistReplicaDown', replica: 'mnist-8', node: 'node-c', job: 'mnist' }),
-        ]),
-      });
-      assert.equal(res.status, 200);
+      const critical = { severity: 'critical' };
+      await post(
+        { ...critical, alertname: 'SwarmNodeUnreachable', node: 'node-b', job: 'docker' },
+        { ...critical, alertname: 'MnistReplicaDown', replica: 'mnist-7', node: 'node-b', job: 'mnist' },
+        { ...critical, alertname: 'MnistReplicaDown', replica: 'mnist-8', node: 'node-c', job: 'mnist' },
+      );
       const lost = await receiver.next(carries('firing', { alertname: 'SwarmNodeUnreachable', node: 'node-b' }), 30);
       assert.deepEqual(lost.groupLabels, { alertname: 'SwarmNodeUnreachable', node: 'node-b' });
       await receiver.next(carries('firing', { alertname: 'MnistReplicaDown', replica: 'mnist-8' }), 30);
-      const states = (await (await fetch(`${api}/alerts`)).json()) as {
-        labels: Record<string, string>;
-        status: { state: string };
-      }[];
-      const state = (replica: string) => states.find((a) => a.labels.replica === replica)?.status.state;
-      assert.equal(state('mnist-7'), 'suppressed', 'on the lost node');
-      assert.equal(state('mnist-8'), 'active', 'on another node');
+      assert.equal(await stateOf({ replica: 'mnist-7' }), 'suppressed', 'on the lost node');
+      assert.equal(await stateOf({ replica: 'mnist-8' }), 'active', 'on another node');
       assert.ok(!receiver.notifications.some(carries('firing', { replica: 'mnist-7' })));
     });
 
     it("pages for the entry point's availability budget alone: its ticket and the replicas' shedding are held back, a replica down is not", async (t) => {
       if (!requireTool(ALERTMANAGER !== undefined, 'Alertmanager', t)) return;
       const slo = { alertname: 'MnistAvailabilityBudgetBurn', sloth_id: 'mnist-entry-availability' };
-      const alert = (labels: Record<string, string>) => ({
-        labels,
-        annotations: { summary: JSON.stringify(labels) },
-        startsAt: new Date().toISOString(),
-      });
-      const res = await fetch(`${api}/alerts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify([
-          alert({ ...slo, severity: 'critical', sloth_severity: 'page' }),
-          alert({ ...slo, severity: 'warning', sloth_severity: 'ticket' }),
-          alert({ alertname: 'MnistSheddingLoad', replica: 'mnist-5', severity: 'warning', job: 'mnist' }),
-          alert({ alertname: 'MnistReplicaDown', replica: 'mnist-6', severity: 'critical', job: 'mnist' }),
-        ]),
-      });
-      assert.equal(res.status, 200);
+      await post(
+        { ...slo, severity: 'critical', sloth_severity: 'page' },
+        { ...slo, severity: 'warning', sloth_severity: 'ticket' },
+        { alertname: 'MnistSheddingLoad', replica: 'mnist-5', severity: 'warning', job: 'mnist' },
+        { alertname: 'MnistReplicaDown', replica: 'mnist-6', severity: 'critical', job: 'mnist' },
+      );
       const page = await receiver.next(carries('firing', { ...slo, sloth_severity: 'page' }), 30);
       assert.deepEqual(
         page.alerts.map((a) => a.labels.sloth_severity),
         ['page'],
       );
       await receiver.next(carries('firing', { alertname: 'MnistReplicaDown', replica: 'mnist-6' }), 30);
-      const states = (await (await fetch(`${api}/alerts`)).json()) as {
-        labels: Record<string, string>;
-        status: { state: string };
-      }[];
-      const state = (labels: Record<string, string>) =>
-        states.find((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v))?.status.state;
-      assert.equal(state({ sloth_severity: 'ticket' }), 'suppressed', 'no ticket beside the page');
-      assert.equal(state({ replica: 'mnist-5' }), 'suppressed', 'the shedding is a cause of the page');
+      assert.equal(await stateOf({ sloth_severity: 'ticket' }), 'suppressed', 'no ticket beside the page');
+      assert.equal(await stateOf({ replica: 'mnist-5' }), 'suppressed', 'the shedding is a cause of the page');
       assert.ok(!receiver.notifications.some(carries('firing', { replica: 'mnist-5' })));
       assert.ok(!receiver.notifications.some(carries('firing', { sloth_severity: 'ticket' })));
     });
