@@ -28,6 +28,7 @@ import {
   GRAFANA_IMAGE,
   health,
   LB,
+  LB_HTTPS,
   predict,
   query,
   REPLICAS,
@@ -137,6 +138,30 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(Object.keys(summary.total.by_replica), [FIRST, SECOND], 'the summary names both');
     for (const n of Object.values(summary.total.by_replica))
       assert.ok(n >= 60, JSON.stringify(summary.total.by_replica));
+  });
+
+  it('answers over HTTPS with the certificate generated on the first start, HTTP/2 offered, and scripts/load.sh runs over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnist-tls-'));
+    try {
+      const ca = join(dir, 'entry-ca.pem');
+      await compose('cp', 'lb:/certs/entry-ca.pem', ca);
+      const { stdout } = await run('curl', [
+        ...['-sS', '--cacert', ca, '--http2', '-w', '\n%{http_version}', `${LB_HTTPS}/healthz`],
+      ]);
+      const [body, version] = stdout.split('\n');
+      assert.equal((JSON.parse(body!) as { status: string }).status, 'alive');
+      assert.equal(version, '2');
+      const { stdout: out } = await run(
+        'scripts/load.sh',
+        ['--target', LB_HTTPS, '--requests', '300', '--concurrency', '8', '--quiet', '--json'],
+        { env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } },
+      );
+      const summary = lastJsonLine<{ total: { ok: number; by_replica: Record<string, number> } }>(out);
+      assert.equal(summary.total.ok, 300);
+      assert.deepEqual(Object.keys(summary.total.by_replica), [FIRST, SECOND]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("is scraped by Prometheus: both replicas, the load balancer's view of each, and node-exporter up", async () => {

@@ -25,6 +25,8 @@ const env = composeEnv();
 export const PROMETHEUS = serviceUrl('prometheus', 9090, env);
 /** The load balancer's entry point, in front of every replica. */
 export const LB = serviceUrl('lb', 8080, env);
+/** The same entry point over HTTPS (its certificate covers localhost and 127.0.0.1). */
+export const LB_HTTPS = serviceUrl('lb', 8443, env).replace('http://', 'https://');
 /** The replicas compose.yaml names, with the host ports this run publishes them on. */
 export const REPLICAS = namedReplicas(env);
 export const [FIRST, SECOND] = REPLICAS.map((r) => r.name) as [string, string];

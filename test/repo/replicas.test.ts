@@ -35,7 +35,12 @@ export function replicaLists(
     (j) => j.job_name === 'mnist',
   );
   const load = compose.services.load?.environment?.LOAD_TARGETS ?? '';
-  const lb = (compose.services.lb as { depends_on?: string[] } | undefined)?.depends_on ?? [];
+  // The replicas it waits for (a list, or a map with conditions), not its certificate job.
+  const dependsOn = (compose.services.lb as { depends_on?: string[] | Record<string, unknown> } | undefined)
+    ?.depends_on;
+  const lb = (Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn ?? {})).filter(
+    (s) => s !== 'lb-certificate',
+  );
   return {
     'compose.yaml services': replicas.map((r) => r.name),
     'haproxy/compose.cfg servers': [...haproxy.matchAll(/^\s*server (\S+) (\S+):(\d+)/gm)]

@@ -40,8 +40,8 @@ describe('security of the shipped configuration', () => {
         const container = Number(port.split(':').pop());
         const bind = /^\$\{(\w+):-([^}]*)\}:/.exec(port);
         assert.ok(bind, `${name}: port ${port} names its bind address`);
-        // The replicas' API, and the load balancer's entry point in front of them.
-        const api = container === 8000 || (name === 'lb' && container === 8080);
+        // The replicas' API, and the load balancer's entry point in front of them (HTTP and HTTPS).
+        const api = container === 8000 || (name === 'lb' && (container === 8080 || container === 8443));
         if (api) assert.equal(bind[1], 'API_BIND', `${name}: API port`);
         else assert.deepEqual([bind[1], bind[2]], ['MONITORING_BIND', '127.0.0.1'], `${name}: port ${port}`);
       }
