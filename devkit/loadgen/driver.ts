@@ -36,6 +36,8 @@ export interface LoadPlan {
    * pause to them, not an error.
    */
   retryRefused?: boolean;
+  /** The certificate (PEM) to trust for https:// targets, instead of the system's (a self-signed entry point). */
+  ca?: string;
   /** Stop early when this returns true for the last second's figures (the ramp scenario). */
   stopWhen?: (lastSecond: Summary['total']) => boolean;
 }
@@ -67,7 +69,10 @@ export async function runLoad(
 ): Promise<Summary> {
   if (digits.length === 0) throw new Error('no digits to send');
   const random = seededRandom(plan.seed);
-  const pools = plan.targets.map((t) => new Pool(t, { connections: plan.concurrency, pipelining: 1 }));
+  const pools = plan.targets.map(
+    (t) =>
+      new Pool(t, { connections: plan.concurrency, pipelining: 1, ...(plan.ca ? { connect: { ca: plan.ca } } : {}) }),
+  );
   const tallies = plan.targets.map((t) => new TargetTally(t));
   let window = new TargetTally('last second');
   const formWeights = INPUT_FORMS.map((f) => plan.mix[f]);

@@ -142,7 +142,8 @@ try {
       const ceil = await inTurn(s, ['multipart', 'raw'] as const, (form) => rate(ceiling, form));
       const [on_per_s, on_raw_per_s, on_json_per_s] = [on.multipart, on.raw, on.json];
       const [ceiling_per_s, ceiling_raw_per_s] = [ceil.multipart, ceil.raw];
-      const via = await inTurn(s, ['direct', 'lb'] as const, (way) => slice(way === 'lb' ? lb : pair.on, digits));
+      const ways = { direct: pair.on, lb, https: lb.https };
+      const via = await inTurn(s, ['direct', 'lb', 'https'] as const, (way) => slice(ways[way], digits));
       const compared: Slice['compared'] = {};
       for (const [what, other] of others) {
         const turns = await inTurn(s, ['this', 'other'] as const, (n) => slice(n === 'this' ? pair.on : other, digits));
@@ -173,6 +174,8 @@ try {
         lb_per_s: Math.round(via.lb.throughput_per_s),
         lb_direct_p50_ms: via.direct.latency_ms.p50,
         lb_p50_ms: via.lb.latency_ms.p50,
+        lb_https_per_s: Math.round(via.https.throughput_per_s),
+        lb_https_p50_ms: via.https.latency_ms.p50,
         ...(others.length > 0 ? { compared } : {}),
       });
     }

@@ -32,7 +32,7 @@ export const ONLY: Record<InputForm, LoadPlan['mix']> = {
 export const EVERY_FORM = { multipart: 1, raw: 1, json: 1 };
 
 export const loadPlan = (
-  replica: Pick<ReplicaProcess, 'url'>,
+  replica: Pick<ReplicaProcess, 'url'> & { ca?: string },
   concurrency: number,
   durationSeconds: number,
   mix: LoadPlan['mix'] = ONLY.multipart,
@@ -46,6 +46,7 @@ export const loadPlan = (
   mix,
   badShare: 0,
   seed: 1,
+  ...(replica.ca ? { ca: replica.ca } : {}),
 });
 
 /** The replica's running totals of inputs per model run (its batch-size histogram). */
@@ -94,7 +95,11 @@ export const settle = () => new Promise((r) => setTimeout(r, 500));
  * One slice of closed-loop load at the headline concurrency. A server that failed fast or answered
  * nonsense would look fast: every answer must be a 200 at the model's accuracy.
  */
-export async function slice(target: { url: string }, digits: EncodedDigit[], form: InputForm = 'multipart') {
+export async function slice(
+  target: { url: string; ca?: string },
+  digits: EncodedDigit[],
+  form: InputForm = 'multipart',
+) {
   await settle();
   const { total } = await runLoad(loadPlan(target, HEADLINE_CONCURRENCY, SLICE_SECONDS, ONLY[form]), digits);
   if (total.ok !== total.requests || (total.accuracy ?? 0) < 0.9) {

@@ -10,7 +10,8 @@ export const USAGE = `Usage: npm run bench [-- options]
 Builds the service as its image runs it, starts replicas (batching on and off), the in-process
 limit and the plain node:http ceiling, each under a CPU quota of its own, and measures them with
 one 28x28 PNG per request: a sweep over concurrency levels with multipart forms, then interleaved
-slices at c=32 of multipart, raw and JSON requests and of the replica through the load balancer,
+slices at c=32 of multipart, raw and JSON requests and of the replica through the load balancer
+(HTTP and HTTPS),
 each ratio with its min-max spread. Needs root, a cgroup hierarchy with a cpu controller (v1 or v2) and haproxy. The last line printed is one JSON object.
 
   --seconds N        length of each sweep step (default 8)

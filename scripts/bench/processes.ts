@@ -1,5 +1,9 @@
 /** The processes the bench measures, each in a CPU quota of its own: the limit, replicas, HAProxy. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../devkit/free-port.ts';
 import { createInterface } from 'node:readline';
 import { createCpuGroup, type CpuGroup } from '../../devkit/cpu-cgroup.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
@@ -47,16 +51,34 @@ export const quota = (what: string, cpus: number): CpuGroup =>
 
 /**
  * HAProxy with the project's configuration in front of one replica, outside the quotas (as in
- * compose, where it has no CPU limit), once it answers /readyz.
+ * compose, where it has no CPU limit), once it answers /readyz; also on HTTPS, with a self-signed
+ * certificate made as compose's lb-certificate job makes it (`https`: its URL and certificate).
  */
-export async function balancerFor(name: string, url: string): Promise<Balancer> {
+export async function balancerFor(
+  name: string,
+  url: string,
+): Promise<Balancer & { https: { url: string; ca: string } }> {
   if (!haveHaproxy())
     throw new Error('the bench measures the load balancer: install haproxy (apt-get install haproxy)');
-  const lb = await startBalancer({ [name]: url.replace('http://', '') });
+  const certs = mkdtempSync(join(tmpdir(), 'mnist-bench-tls-'));
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/tls/entry-certificate.ts', '--out', certs]);
+  const port = await freePort();
+  const lb = await startBalancer(
+    { [name]: url.replace('http://', '') },
+    { LB_TLS_CERT: join(certs, 'entry.pem'), LB_TLS_BIND: `127.0.0.1:${port}`, LB_TLS_PUBLIC_PORT: String(port) },
+  );
   for (let i = 0; i < 50; i++) {
     const res = await fetch(`${lb.url}/readyz`).catch(() => undefined);
     if (res?.ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return lb;
+  const https = { url: `https://localhost:${port}`, ca: readFileSync(join(certs, 'entry-ca.pem'), 'utf8') };
+  return {
+    ...lb,
+    https,
+    stop: async () => {
+      await lb.stop();
+      rmSync(certs, { recursive: true, force: true });
+    },
+  };
 }

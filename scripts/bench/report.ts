@@ -18,6 +18,9 @@ export type Slice = {
   lb_per_s: number;
   lb_direct_p50_ms: number;
   lb_p50_ms: number;
+  /** The same balancer over HTTPS (TLS 1.3, its self-signed certificate), in turns with the two above. */
+  lb_https_per_s: number;
+  lb_https_p50_ms: number;
   /** With --compare-node / --compare-model: the batching replica as it is and changed, in turns. */
   compared?: Partial<
     Record<Compared, { this_per_s: number; other_per_s: number; this_p99_ms: number; other_p99_ms: number }>
@@ -39,6 +42,8 @@ function ratios(comparisons: Comparison[]): [name: string, header: string, pick:
     ['limit_beside_load_over_limit', 'beside/limit', (p) => p.limit_beside_load_per_s / p.limit_per_s],
     ['lb_over_direct', 'lb/direct', (p) => p.lb_per_s / p.lb_direct_per_s],
     ['lb_p50_over_direct_p50', 'lb p50/direct', (p) => p.lb_p50_ms / p.lb_direct_p50_ms],
+    ['https_over_http', 'https/http', (p) => p.lb_https_per_s / p.lb_per_s],
+    ['https_p50_over_http_p50', 'https p50/http', (p) => p.lb_https_p50_ms / p.lb_p50_ms],
     ...comparisons.flatMap(({ what }): [string, string, Pick][] => {
       const of = (p: Slice) => p.compared![what]!;
       // A build is compared the other way round: how much faster this tree is than the older one.
@@ -66,6 +71,7 @@ const RATES: [header: string, pick: Pick][] = [
   ['via lb', (p) => p.lb_per_s],
   ['p50 direct', (p) => p.lb_direct_p50_ms],
   ['p50 lb', (p) => p.lb_p50_ms],
+  ['via https', (p) => p.lb_https_per_s],
 ];
 
 const round3 = (x: number) => Number(x.toFixed(3));
@@ -134,6 +140,7 @@ export function report(result: BenchResult): void {
       lb_per_s: Math.round(medianOf((p) => p.lb_per_s)),
       lb_p50_ms: round3(medianOf((p) => p.lb_p50_ms)),
       lb_direct_p50_ms: round3(medianOf((p) => p.lb_direct_p50_ms)),
+      lb_https_per_s: Math.round(medianOf((p) => p.lb_https_per_s)),
       ...Object.fromEntries(RATIOS.map(([name, , pick]) => [name, round3(medianOf(pick))])),
       ranges: Object.fromEntries(RATIOS.map(([name, , pick]) => [name, spread(pick).map(round3)])),
       p50_delta_c1_ms: on1 && off1 ? round3(on1.p50_ms - off1.p50_ms) : null,
