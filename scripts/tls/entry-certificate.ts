@@ -5,7 +5,6 @@
  * kept, so that clients that trusted it keep trusting it. `--force` generates a new one.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { fail, parseCli } from '../../devkit/cli.ts';
@@ -14,7 +13,7 @@ const USAGE = `Usage: entry-certificate.ts --out DIR [--provided DIR] [--names a
 
 Writes DIR/entry.pem (certificate and key, as HAProxy reads them) and DIR/entry-ca.pem (the
 certificate alone, for clients: curl --cacert). An entry.pem in --provided is copied as it is; else
-a self-signed certificate for localhost, 127.0.0.1, ::1, this host's name and --names is generated
+a self-signed certificate for localhost, 127.0.0.1, ::1 and --names is generated
 once and kept.
 
   --out DIR        where HAProxy reads the certificate
@@ -47,7 +46,7 @@ if (provided && existsSync(provided)) {
 } else if (existsSync(target) && !values.force) {
   console.log(`the entry point's certificate: the one generated on the first start (${forClients})`);
 } else {
-  const names = ['localhost', hostname(), ...values.names.split(',')].filter(Boolean);
+  const names = ['localhost', ...values.names.split(',')].filter(Boolean);
   const ips = ['127.0.0.1', '::1'];
   const dns = [...new Set(names.filter((n) => !/^[\d.:]+$/.test(n)))];
   const pems = await generate([{ name: 'commonName', value: 'mnist-cluster entry point' }], {
