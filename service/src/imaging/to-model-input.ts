@@ -70,10 +70,10 @@ export function pixelsToModelInput(values: unknown): ModelInput {
     if (v > max) max = v;
   }
   const scale = max <= 1 ? 255 : 1;
-  const grey = greyImage(
-    MNIST_SIDE,
-    MNIST_SIDE,
-    Float32Array.from(values as number[], (v) => v * scale),
-  );
-  return toModelInput(normaliseDigit(grey), MNIST_PIXELS, 'pixel array');
+  return greyPixelsToModelInput(Float32Array.from(values as number[], (v) => v * scale));
+}
+
+/** 784 intensities already on the 0..255 scale (checked by the caller), normalised the MNIST way. */
+export function greyPixelsToModelInput(pixels: Float32Array<ArrayBuffer>): ModelInput {
+  return toModelInput(normaliseDigit(greyImage(MNIST_SIDE, MNIST_SIDE, pixels)), MNIST_PIXELS, 'pixel array');
 }

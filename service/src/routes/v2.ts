@@ -10,8 +10,7 @@ import type { ModelCard } from '../engine/model-card.ts';
 import { ApiError } from '../http/errors.ts';
 import type { RequestState } from '../http/request-context.ts';
 import type { Decoder } from '../imaging/offload.ts';
-import { normaliseDigit } from '../imaging/normalise.ts';
-import { greyImage } from '../imaging/grey-image.ts';
+import { greyPixelsToModelInput } from '../imaging/to-model-input.ts';
 import { MNIST_CLASSES, MNIST_SIDE, scaleToUnit } from '../mnist.ts';
 import { readInferRequest, TensorError } from '../oip/tensors.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
@@ -85,11 +84,7 @@ export function registerV2(router: Router, deps: V2Deps): void {
       const inputs: Float32Array[] =
         rows.kind === 'images'
           ? await Promise.all(rows.images.map(async (bytes) => (await deps.decoder.toModelInput(bytes)).input))
-          : rows.rows.map((row) =>
-              rows.normalise
-                ? scaleToUnit(normaliseDigit(greyImage(MNIST_SIDE, MNIST_SIDE, row)).digit.data)
-                : scaleToUnit(row),
-            );
+          : rows.rows.map((row) => (rows.normalise ? greyPixelsToModelInput(row).input : scaleToUnit(row)));
       deps.telemetry.inferRows(inputs.length);
       const answers = await deps.batcher.predictAll(inputs, (ctx.state as RequestState).onClientGone);
       for (const { prediction, queueSeconds } of answers) {
