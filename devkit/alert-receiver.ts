@@ -10,8 +10,16 @@ export interface Notification {
   status: 'firing' | 'resolved';
   receiver: string;
   groupLabels: Record<string, string>;
-  alerts: { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string> }[];
+  alerts: {
+    status: 'firing' | 'resolved';
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    startsAt: string;
+    endsAt: string;
+  }[];
   receivedAt: number;
+  /** The address the notification came from: which Alertmanager of a cluster sent it. */
+  sender: string;
 }
 
 export interface AlertReceiver {
@@ -32,6 +40,7 @@ export function startAlertReceiver(host = '127.0.0.1', path = '/alerts'): Promis
         notifications.push({
           ...(JSON.parse(Buffer.concat(chunks).toString()) as Notification),
           receivedAt: Date.now(),
+          sender: req.socket.remoteAddress ?? '',
         });
         res.writeHead(200).end();
       } else res.writeHead(404).end();
