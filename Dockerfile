@@ -54,7 +54,7 @@ COPY package.json ./
 COPY --from=build /app/dist/service/src ./service/src
 COPY --from=build /app/dist/service/web ./service/web
 COPY service/models ./service/models
-COPY service/healthcheck.sh ./service/healthcheck.sh
+COPY service/healthcheck.sh service/published-port-watchdog.sh ./service/
 USER node
 EXPOSE 8000 18000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["bash", "service/healthcheck.sh"]

@@ -23,19 +23,21 @@ export interface Balancer {
 }
 
 /**
- * HAProxy with haproxy.cfg and a server file naming `servers` (name -> host:port), with `env` added
- * to its environment (the limits, keys and binds of haproxy.cfg's `presetenv` lines).
+ * HAProxy with haproxy.cfg and a server file naming `servers` (name -> host:port), then the files
+ * `moreConfig`, with `env` added to its environment (the limits, keys and binds of haproxy.cfg's
+ * `presetenv` lines).
  */
 export async function startBalancer(
   servers: Record<string, string>,
   env: Record<string, string> = {},
+  moreConfig: string[] = [],
 ): Promise<Balancer> {
   const dir = mkdtempSync(join(tmpdir(), 'mnist-lb-'));
   const file = join(dir, 'servers.cfg');
   const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
   writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn('haproxy', ['-db', '-f', CONFIG, '-f', file], {
+  const child = spawn('haproxy', ['-db', '-f', CONFIG, '-f', file, ...moreConfig.flatMap((f) => ['-f', f])], {
     env: {
       ...process.env,
       LB_BIND: `127.0.0.1:${port}`,

@@ -21,10 +21,17 @@ export interface MonitoringProcess {
 export const ALERTMANAGER = ['alertmanager', 'prometheus-alertmanager'].find(installed);
 export const PROMETHEUS = installed('prometheus') ? 'prometheus' : undefined;
 
-async function untilReady(what: string, url: string, exited: () => boolean): Promise<void> {
+/** Basic auth on every page (`--web.config.file`), and the Authorization header that passes it. */
+export interface WebAuth {
+  configFile: string;
+  authorization: string;
+}
+
+async function untilReady(what: string, url: string, exited: () => boolean, auth?: WebAuth): Promise<void> {
+  const headers = auth ? { authorization: auth.authorization } : undefined;
   for (let i = 0; i < 300; i++) {
     if (exited()) throw new Error(`${what} exited before it was ready`);
-    const ready = await fetch(`${url}/-/ready`).then(
+    const ready = await fetch(`${url}/-/ready`, { headers }).then(
       (r) => r.ok,
       () => false,
     );
@@ -34,10 +41,20 @@ async function untilReady(what: string, url: string, exited: () => boolean): Pro
   throw new Error(`${what} was not ready in 30 s`);
 }
 
-function start(what: string, command: string, args: string[], env: Record<string, string>, port: number) {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+function start(
+  what: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+  auth?: WebAuth,
+) {
+  const child = spawn(command, [...args, ...(auth ? [`--web.config.file=${auth.configFile}`] : [])], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
-  const ready = untilReady(what, url, () => child.exitCode !== null || child.signalCode !== null);
+  const ready = untilReady(what, url, () => child.exitCode !== null || child.signalCode !== null, auth);
   return ready.then(
     () => ({ url, kill: () => child.kill('SIGKILL') }),
     (error: unknown) => {
@@ -51,7 +68,12 @@ function start(what: string, command: string, args: string[], env: Record<string
  * An Alertmanager in `dir` with the project's alertmanager.yml through its entrypoint, posting to
  * `webhook`; `args` add to its flags (clustering: a listen address and peers).
  */
-export async function startAlertmanager(dir: string, webhook: string, args: string[] = []): Promise<MonitoringProcess> {
+export async function startAlertmanager(
+  dir: string,
+  webhook: string,
+  args: string[] = [],
+  auth?: WebAuth,
+): Promise<MonitoringProcess> {
   if (!ALERTMANAGER) throw new Error('no Alertmanager installed');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -71,6 +93,7 @@ export async function startAlertmanager(dir: string, webhook: string, args: stri
       ALERT_WEBHOOK_URL: webhook,
     },
     port,
+    auth,
   );
 }
 
@@ -79,6 +102,7 @@ export async function startPrometheus(
   dir: string,
   config: unknown,
   env: Record<string, string> = {},
+  auth?: WebAuth,
 ): Promise<MonitoringProcess> {
   if (!PROMETHEUS) throw new Error('no Prometheus installed');
   mkdirSync(dir, { recursive: true });
@@ -95,5 +119,6 @@ export async function startPrometheus(
     ],
     env,
     port,
+    auth,
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Prometheus's HTTP query API (instant queries, and the stored samples of a range), for the scripts and every test tier: one client,
  * whose failures read as sentences (nothing listening, something that is not Prometheus, a
- * refused query) instead of a fetch error or an object printed as text.
+ * refused query, credentials missing) instead of a fetch error or an object printed as text.
+ * Credentials go in the address (http://admin:PASSWORD@host:9090), sent as basic auth.
  */
 
 export interface Sample {
@@ -25,15 +26,33 @@ export function storedSamples(
   return query(base, `${selector}[${Math.ceil(seconds)}s]`);
 }
 
-async function query<T>(base: string, expr: string, time?: number): Promise<T[]> {
+/** `base` without its user and password, and the Authorization header they make (fetch refuses them in a URL). */
+function splitCredentials(base: string): { base: string; headers: Record<string, string> } {
+  const url = new URL(base);
+  if (!url.username) return { base, headers: {} };
+  const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = url.password = '';
+  return {
+    base: url.href.replace(/\/$/, ''),
+    headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}` },
+  };
+}
+
+async function query<T>(address: string, expr: string, time?: number): Promise<T[]> {
+  const { base, headers } = splitCredentials(address);
   const url = `${base}/api/v1/query?query=${encodeURIComponent(expr)}${time === undefined ? '' : `&time=${time}`}`;
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers });
   } catch (err) {
     const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
     throw new PrometheusError(
       `cannot reach Prometheus at ${base} (${reason}): is the cluster up (docker compose up -d), and is that its address?`,
+    );
+  }
+  if (res.status === 401) {
+    throw new PrometheusError(
+      `Prometheus at ${base} asks for credentials (HTTP 401): ${headers.authorization ? 'the password given is not its password' : 'none were given'}; set MONITORING_PASSWORD, or give them in the address (http://admin:PASSWORD@host:port). The compose cluster's: docker compose logs monitoring-credentials`,
     );
   }
   const text = await res.text();

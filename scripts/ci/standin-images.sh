@@ -16,6 +16,7 @@ prom_image=$(sed -n 's/^ *image: *\(prom\/prometheus:.*\)$/\1/p' compose.yaml | 
 exporter_image=$(sed -n 's/^ *image: *\(prom\/node-exporter:.*\)$/\1/p' compose.yaml | head -1)
 haproxy_image=$(sed -n 's/^ *image: *\(haproxy:.*\)$/\1/p' compose.yaml | head -1)
 alertmanager_image=$(sed -n 's/^ *image: *\(prom\/alertmanager:.*\)$/\1/p' compose.yaml | head -1)
+blackbox_image=$(sed -n 's/^ *image: *\(prom\/blackbox-exporter:.*\)$/\1/p' compose.yaml | head -1)
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 pullable() { timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
@@ -145,4 +146,15 @@ WORKDIR /alertmanager
 EXPOSE 9093
 ENTRYPOINT ["/bin/alertmanager"]
 CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]
+DOCKERFILE
+
+# Trixie's blackbox exporter is the pinned line (0.26); the official image's binary path and user.
+standin "$blackbox_image" <<'DOCKERFILE'
+FROM mnist-standin/debian:trixie
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-blackbox-exporter wget ca-certificates \
+ && rm -rf /var/lib/apt/lists/* && ln -s /usr/bin/prometheus-blackbox-exporter /bin/blackbox_exporter
+USER nobody
+EXPOSE 9115
+ENTRYPOINT ["/bin/blackbox_exporter"]
+CMD ["--config.file=/etc/blackbox_exporter/config.yml"]
 DOCKERFILE

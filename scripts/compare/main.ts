@@ -3,7 +3,7 @@
  * prints them side by side (or as JSON).
  */
 import { fail, parseCli } from '../../devkit/cli.ts';
-import { serviceUrl } from '../../devkit/compose-topology.ts';
+import { prometheusUrl } from '../../devkit/compose-topology.ts';
 import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
 
 const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]
@@ -13,14 +13,16 @@ throughput, latency p50/p95/p99, error ratio (5xx and 429), CPU use as a share o
 share of throttled CPU periods, peak resident memory, mean batch size, inference time per image,
 median confidence and the share of answers below 0.9 confidence (a canary's figures).
 
-  --prometheus URL   Prometheus's address (default: the compose cluster's, PROMETHEUS_PORT or 9090)
+  --prometheus URL   Prometheus's address, credentials included (http://admin:PASSWORD@host:port;
+                     default: the compose cluster's, on PROMETHEUS_PORT or 9090, with
+                     MONITORING_PASSWORD or the password the cluster generated)
   --window W         a PromQL duration such as 1m, 5m, 1h (default 5m)
   --json             one JSON object instead of the table
   --help             this text
 `;
 
 const values = parseCli(USAGE, {
-  prometheus: { type: 'string', default: serviceUrl('prometheus', 9090) },
+  prometheus: { type: 'string', default: prometheusUrl() },
   window: { type: 'string', default: '5m' },
   json: { type: 'boolean', default: false },
 });

@@ -77,6 +77,11 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000).describe('how long SIGTERM waits for in-flight requests'),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000).describe('idle keep-alive connection lifetime'),
   REQUEST_TIMEOUT_MS: positiveInt.default(30_000).describe('longest time to receive a whole request'),
+  MAX_CONNECTIONS: positiveInt
+    .default(2048)
+    .describe(
+      'connections the API port holds open at once, idle and slow ones included; a new one beyond is closed at once, so that a flood of connections exhausts neither this process nor the host side of the published port',
+    ),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -88,6 +88,11 @@ export async function startReplica(
   api.headersTimeout = Math.min(10_000, config.REQUEST_TIMEOUT_MS);
   api.requestTimeout = config.REQUEST_TIMEOUT_MS;
   api.maxHeadersCount = 100;
+  // A bounded number of open connections: beyond it Node closes a new one at once. Docker's
+  // userland proxy in front of a published port holds two descriptors per connection and stops for
+  // good when it runs out; with this bound a flood of connections cannot take it there.
+  api.maxConnections = config.MAX_CONNECTIONS;
+  api.on('drop', () => telemetry.connectionDropped());
   const metrics = createMetricsServer(registry);
   const [apiAddress, metricsAddress] = await Promise.all([
     listen(api, config.PORT, config.HOST, 'PORT'),

@@ -15,7 +15,7 @@ import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { carries, type AlertReceiver } from '../../devkit/alert-receiver.ts';
 import { launchChromium } from '../../devkit/browser.ts';
-import { SCALABLE_REPLICAS } from '../../devkit/compose-topology.ts';
+import { SCALABLE_REPLICAS, serviceUrl } from '../../devkit/compose-topology.ts';
 import { shellCommands, words } from '../support/docs.ts';
 import { digits, encodeDigit, lastJsonLine, SMOKE_LOAD_ARGS } from '../../devkit/testing.ts';
 import { runLoad } from '../../devkit/loadgen/driver.ts';
@@ -29,7 +29,9 @@ import {
   health,
   LB,
   LB_HTTPS,
+  MONITORING_AUTH,
   predict,
+  PROMETHEUS,
   query,
   REPLICAS,
   FIRST,
@@ -178,8 +180,33 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
     await waitFor('all targets up', 60, async () => {
       const up = await query('up');
       const ups = up.filter((r) => r.value[1] === '1').map((r) => r.metric.replica ?? r.metric.job);
-      return [FIRST, SECOND, 'node', 'prometheus'].every((t) => ups.includes(t)) ? true : undefined;
+      // Prometheus's scrapes of itself and of Alertmanager pass their basic auth.
+      return [FIRST, SECOND, 'lb', 'node', 'prometheus', 'federate', 'alertmanager'].every((t) => ups.includes(t))
+        ? true
+        : undefined;
     });
+  });
+
+  it("asks for the monitoring's credentials on Prometheus, Alertmanager and the stats page, and passes them where they are due", async () => {
+    const ALERTMANAGER = serviceUrl('alertmanager', 9093);
+    const STATS = `${serviceUrl('lb', 8405)}/stats`;
+    const wrong = { authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` };
+    const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
+    const statuses = async (headers?: Record<string, string>) => ({
+      prometheus: await status(`${PROMETHEUS}/api/v1/query?query=up`, headers),
+      alertmanager: await status(`${ALERTMANAGER}/api/v2/status`, headers),
+      stats: await status(STATS, headers),
+    });
+    assert.deepEqual(await statuses(), { prometheus: 401, alertmanager: 401, stats: 401 });
+    assert.deepEqual(await statuses(wrong), { prometheus: 401, alertmanager: 401, stats: 401 });
+    assert.deepEqual(await statuses(MONITORING_AUTH), { prometheus: 200, alertmanager: 200, stats: 200 });
+    // What Prometheus scrapes stays open, as every exporter's page does.
+    assert.equal(await status(`${serviceUrl('lb', 8405)}/metrics`), 200);
+    // Prometheus reaches Alertmanager with them: it counts one Alertmanager and no failed send.
+    const [discovered] = await query('prometheus_notifications_alertmanagers_discovered');
+    assert.equal(discovered?.value[1], '1');
+    const [errors] = await query('sum(prometheus_notifications_errors_total)');
+    assert.equal(errors?.value[1], '0');
   });
 
   it("reports the host's network interfaces: node-exporter runs in the host's network namespace", async () => {

@@ -6,14 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { digits, encodeDigit } from '../../devkit/testing.ts';
 import { backgroundLoad } from '../support/cluster.ts';
 import {
   byReplica,
   compose,
+  health,
   LB,
   predict,
+  MONITORING_AUTH,
   PROMETHEUS,
   query,
   REPLICAS,
@@ -31,7 +34,9 @@ interface Alert {
 }
 
 async function alerts(name: string): Promise<Alert[]> {
-  const body = (await (await fetch(`${PROMETHEUS}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } };
+  const body = (await (await fetch(`${PROMETHEUS}/api/v1/alerts`, { headers: MONITORING_AUTH })).json()) as {
+    data: { alerts: Alert[] };
+  };
   return body.data.alerts.filter((a) => a.labels.alertname === name);
 }
 
@@ -239,6 +244,51 @@ describe('the compose cluster under overload and faults', { timeout: 20 * 60_000
       '{{.Actor.Attributes.exitCode}}',
     ]);
     assert.deepEqual(exits.trim().split('\n'), ['0'], 'the replica drained and exited with 0');
+  });
+
+  it("comes back on a replica's published port after one client floods it with held connections; nothing fails through the entry point", async (t) => {
+    const victim = REPLICAS[0]!;
+    const before = await containerOf(victim.name);
+    const port = Number(new URL(victim.api).port);
+    const answers = () =>
+      fetch(`${victim.api}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+    const throughLb = backgroundLoad(['--target', LB, '--concurrency', '4', '--duration', '60']);
+    // The measured abuse: one local client opening 12,000 connections and keeping its end of each
+    // open (half-open after the server closes), more than Docker's proxy has descriptors for here.
+    const sockets = Array.from({ length: 12_000 }, () => {
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      socket.on('error', () => {});
+      return socket;
+    });
+    const flooded = Date.now();
+    try {
+      let refusedAt = 0;
+      const back = await waitFor(`${victim.name}'s published port answering again`, 120, async () => {
+        if (Date.now() - flooded < 5000) return undefined;
+        if (await answers()) return Date.now();
+        refusedAt ||= Date.now();
+        return undefined;
+      });
+      const after = await containerOf(victim.name);
+      const line = {
+        flood_connections: sockets.length,
+        refused_s: refusedAt ? Number(((back - refusedAt) / 1000).toFixed(1)) : 0,
+        restarted: after.restarts - before.restarts,
+      };
+      t.diagnostic(JSON.stringify(line));
+      // Where Docker's proxy died, the watchdog restarted the replica, once.
+      assert.ok(line.restarted <= 1, JSON.stringify(line));
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+    }
+    const [balanced] = (await throughLb).targets;
+    assert.equal(balanced!.ok, balanced!.requests, `through the entry point: ${JSON.stringify(balanced!.by_status)}`);
+    await waitFor(`${victim.name} healthy`, 90, async () =>
+      (await health())[victim.name] === 'healthy' ? true : undefined,
+    );
   });
 
   it('keeps its history across a recreated Prometheus container (named volume)', async () => {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
-import { composeEnv, namedReplicas, serviceUrl } from '../../devkit/compose-topology.ts';
+import { composeEnv, namedReplicas, prometheusUrl, serviceUrl } from '../../devkit/compose-topology.ts';
 import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
 import { multipart } from '../../devkit/testing.ts';
 
@@ -18,11 +18,17 @@ export const run = promisify(execFile);
 // The tier runs with Prometheus's host port moved by its setting, as a user whose 9090 is taken
 // would; the scripts it runs (compare.sh) inherit the setting as theirs would.
 process.env.PROMETHEUS_PORT ??= '19090';
+// The monitoring's password (Prometheus, Alertmanager, the stats page), as a user's .env sets it.
+process.env.MONITORING_PASSWORD ??= `monitoring-${process.pid}-${Date.now()}`;
 // The test's own Grafana admin password, so its API can be asked as admin where Grafana runs, and
 // (set by startStack) its own webhook for Alertmanager's notifications.
 const stackEnv: Record<string, string> = { GRAFANA_ADMIN_PASSWORD: `test-${process.pid}-${Date.now()}` };
 const env = composeEnv();
+/** Prometheus's address (it answers 401 there without credentials), and the header that passes. */
 export const PROMETHEUS = serviceUrl('prometheus', 9090, env);
+export const MONITORING_AUTH = {
+  authorization: `Basic ${Buffer.from(`admin:${process.env.MONITORING_PASSWORD}`).toString('base64')}`,
+};
 /** The load balancer's entry point, in front of every replica. */
 export const LB = serviceUrl('lb', 8080, env);
 /** The same entry point over HTTPS (its certificate covers localhost and 127.0.0.1). */
@@ -84,7 +90,8 @@ export async function health(): Promise<Record<string, string>> {
 
 export type PromResult = Sample;
 
-export const query = (expr: string, time?: number): Promise<Sample[]> => queryPrometheus(PROMETHEUS, expr, time);
+export const query = (expr: string, time?: number): Promise<Sample[]> =>
+  queryPrometheus(prometheusUrl(env), expr, time);
 
 export const byReplica = (results: PromResult[]) =>
   Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));

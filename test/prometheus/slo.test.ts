@@ -38,7 +38,7 @@ describe('the SLO rules', () => {
     }
   });
 
-  it("reads only the replicas' metrics that exist, and HAProxy's frontend counters", () => {
+  it("reads only the replicas' metrics that exist, HAProxy's frontend counters and the probe's result", () => {
     const declared = new Set(
       replicaRegistry()
         .getMetricsAsArray()
@@ -46,7 +46,8 @@ describe('the SLO rules', () => {
     );
     for (const slo of spec.slos) {
       for (const name of `${slo.errors} ${slo.total}`.match(/\b[a-z_]+(?=\{)/g) ?? []) {
-        if (name.startsWith('haproxy_frontend_')) continue;
+        // HAProxy's (its exporter's names) and the blackbox exporter's (test/prometheus/blackbox.test.ts).
+        if (name.startsWith('haproxy_frontend_') || name === 'probe_success') continue;
         const base = name.replace(/_(count|bucket|sum)$/, '');
         assert.ok(declared.has(name) || declared.has(base), `${slo.name}: ${name} is no replica metric`);
       }

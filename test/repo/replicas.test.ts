@@ -35,12 +35,16 @@ export function replicaLists(
     (j) => j.job_name === 'mnist',
   );
   const load = compose.services.load?.environment?.LOAD_TARGETS ?? '';
-  // The replicas it waits for (a list, or a map with conditions), not its certificate job.
-  const dependsOn = (compose.services.lb as { depends_on?: string[] | Record<string, unknown> } | undefined)
-    ?.depends_on;
-  const lb = (Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn ?? {})).filter(
-    (s) => s !== 'lb-certificate',
-  );
+  // The replicas it waits for (a list, or a map with conditions), not the one-shot jobs that write
+  // its certificate and credentials.
+  const dependsOn = (
+    compose.services.lb as { depends_on?: string[] | Record<string, { condition?: string }> } | undefined
+  )?.depends_on;
+  const lb = Array.isArray(dependsOn)
+    ? dependsOn
+    : Object.entries(dependsOn ?? {})
+        .filter(([, how]) => how.condition !== 'service_completed_successfully')
+        .map(([name]) => name);
   return {
     'compose.yaml services': replicas.map((r) => r.name),
     'haproxy/compose.cfg servers': [...haproxy.matchAll(/^\s*server (\S+) (\S+):(\d+)/gm)]

@@ -48,19 +48,22 @@ describe('security of the shipped configuration', () => {
     }
   });
 
-  it("puts only node-exporter in the host's network, listening on the monitoring bind and the cluster gateway", () => {
+  it("puts only the exporters in the host's network, listening on the monitoring bind and the cluster gateway", () => {
     const hostNetworked = services.filter(([, s]) => s.network_mode === 'host').map(([name]) => name);
-    assert.deepEqual(hostNetworked, ['node-exporter']);
-    const exporter = compose.services['node-exporter']!;
-    assert.deepEqual(exporter.entrypoint, ['/bin/sh', '/etc/node-exporter/entrypoint.sh']);
-    assert.equal(exporter.environment?.MONITORING_BIND, '${MONITORING_BIND:-127.0.0.1}');
+    assert.deepEqual(hostNetworked.sort(), ['blackbox', 'node-exporter']);
+    for (const name of hostNetworked) {
+      const exporter = compose.services[name]!;
+      assert.deepEqual(exporter.entrypoint, ['/bin/sh', '/etc/host-network/entrypoint.sh'], name);
+      assert.equal(exporter.environment?.MONITORING_BIND, '${MONITORING_BIND:-127.0.0.1}', name);
+    }
     const listens = (bind: string) =>
-      execFileSync('sh', ['node-exporter/entrypoint.sh', '--x'], {
+      execFileSync('sh', ['host-network/entrypoint.sh', '--x'], {
         env: {
           PATH: process.env.PATH,
           MONITORING_BIND: bind,
           CLUSTER_GATEWAY: '172.29.86.1',
-          NODE_EXPORTER_BIN: 'echo',
+          EXPORTER_BIN: 'echo',
+          EXPORTER_PORT: '9100',
         },
         encoding: 'utf8',
       }).trim();
@@ -76,6 +79,29 @@ describe('security of the shipped configuration', () => {
     assert.equal(env.GRAFANA_ADMIN_PASSWORD, '${GRAFANA_ADMIN_PASSWORD:-}', 'only what the user sets');
     assert.equal(env.GF_AUTH_ANONYMOUS_ORG_ROLE, 'Viewer', 'anonymous users can only view');
     assert.equal(env.GF_USERS_ALLOW_SIGN_UP, 'false');
+  });
+
+  it('puts Prometheus, Alertmanager and the stats page behind the credentials job, with no default password', () => {
+    const job = compose.services['monitoring-credentials'] as Service & { command?: string[]; volumes?: string[] };
+    assert.equal(job.environment?.MONITORING_PASSWORD, '${MONITORING_PASSWORD:-}', 'only what the user sets');
+    const mounts = (name: string) =>
+      ((compose.services[name] as { volumes?: string[] }).volumes ?? []).filter((v) =>
+        v.startsWith('monitoring-credentials:'),
+      );
+    const readers = services.filter(([name]) => mounts(name).length > 0).map(([name]) => name);
+    assert.deepEqual(readers.sort(), ['alertmanager', 'grafana', 'lb', 'monitoring-credentials', 'prometheus']);
+    for (const name of readers.filter((n) => n !== 'monitoring-credentials')) {
+      assert.ok(
+        mounts(name).every((v) => v.endsWith(':ro')),
+        `${name} mounts the credentials read-only`,
+      );
+    }
+    const args = (name: string) => (compose.services[name] as { command?: string[] }).command ?? [];
+    for (const name of ['prometheus', 'alertmanager']) {
+      assert.ok(args(name).includes('--web.config.file=/credentials/web.yml'), `${name}: --web.config.file`);
+    }
+    assert.ok(args('lb').includes('/credentials/haproxy-userlist.cfg'), 'the balancer reads the userlist');
+    assert.equal(compose.services.lb!.environment?.LB_STATS_AUTH, '1', 'and asks for it on the stats page');
   });
 
   it('runs the service image as the unprivileged node user, with no secrets in its environment', () => {

@@ -240,7 +240,7 @@ export const clusterOverview: DashboardSpec = {
           type: 'timeseries',
           title: 'SLIs: good events over 5 minutes',
           description:
-            'The share of requests through the balancer answered without a server error or shedding (availability), and of predictions answered within 250 ms (latency), over the last 5 minutes.',
+            'The share of requests through the balancer answered without a server error or shedding (availability), of predictions answered within 250 ms (latency), and of probes through the published addresses that passed (reachability), over the last 5 minutes.',
           unit: 'percentunit',
           width: 9,
           queries: [{ expr: `1 - slo:sli_error:ratio_rate5m{${SLO}}`, legend: '{{sloth_slo}}' }],

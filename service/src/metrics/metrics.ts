@@ -117,6 +117,11 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     buckets: CONFIDENCE_BUCKETS,
     registers,
   });
+  const dropped = new Counter({
+    name: 'mnist_dropped_connections_total',
+    help: 'Connections closed as they arrived, before any request: MAX_CONNECTIONS were already open.',
+    registers,
+  });
   const rejected = new Counter({
     name: 'mnist_rejected_requests_total',
     help: 'Requests refused with a 4xx, by reason (the error code): bad input, overload, protocol errors, clients gone; and by how they came (via the load balancer or not).',
@@ -183,5 +188,6 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     },
     rejected: (reason, via) => rejected.inc({ reason, via }),
     inferRows: (rows) => inferRows.observe(rows),
+    connectionDropped: () => dropped.inc(),
   };
 }

@@ -33,4 +33,6 @@ export interface Telemetry {
   rejected(reason: string, via: Via): void;
   /** The digits of one Open Inference Protocol request. */
   inferRows(rows: number): void;
+  /** A connection closed as it arrived: MAX_CONNECTIONS were open. */
+  connectionDropped(): void;
 }

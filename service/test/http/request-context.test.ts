@@ -39,6 +39,7 @@ const telemetry: Telemetry = {
   inferred: () => {},
   predicted: () => {},
   inferRows: () => {},
+  connectionDropped: () => {},
 };
 const gone: string[] = [];
 
