@@ -27,13 +27,14 @@ const stack = parseYaml(readFileSync('swarm/stack.yaml', 'utf8')) as {
 };
 
 describe('swarm/stack.yaml', () => {
-  it('runs the entry point on every node, publishing 8080 and 8405 on its own node', () => {
+  it('runs the entry point on every node, publishing 8080, 8443 and 8405 on its own node', () => {
     const lb = stack.services.lb!;
     assert.equal(lb.deploy?.mode, 'global');
     assert.deepEqual(
       lb.ports?.map((p) => [p.target, p.published, p.mode]),
       [
         [8080, 8080, 'host'],
+        [8443, 8443, 'host'],
         [8405, 8405, 'host'],
       ],
     );

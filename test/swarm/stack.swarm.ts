@@ -3,7 +3,8 @@
  * machine (scripts/swarm/nodes.sh: two dockerds in network namespaces and the host's engine, with
  * keepalived's floating address on every node), driven through that address and asserted through
  * Prometheus's API and an alert webhook: tasks spread over nodes, an entry point on every node,
- * each replica and engine seen; scaling and a rolling update under load; then, under steady load,
+ * each replica and engine seen; HTTPS with the certificate of a secret; scaling and a rolling
+ * update under load; then, under steady load,
  * the Raft leader cut off, the node holding the address cut off, and the balancer holding it
  * killed, each printing one JSON line; the node alerts fired and resolved; nothing left behind.
  * Needs root, Docker, keepalived and the images of the compose tier (`npm run test:compose` builds them).
@@ -11,8 +12,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { carries, startAlertReceiver, type AlertReceiver, type Notification } from '../../devkit/alert-receiver.ts';
@@ -52,6 +54,8 @@ const sh = async (cmd: string, args: string[], env: Record<string, string> = {})
   (await run(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })).stdout;
 const nodes = async (...args: string[]) => (await sh('scripts/swarm/nodes.sh', args)).trim();
 let grafanaReplicas = '0';
+/** The directory of the entry point's certificate (entry.pem, entry-ca.pem). */
+let certs = '';
 let alerts: AlertReceiver;
 const deploy = (env: Record<string, string> = {}) =>
   sh('docker', ['stack', 'deploy', '--prune', '-c', 'swarm/stack.yaml', STACK], {
@@ -343,6 +347,10 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     });
     secret.stdin.end(randomBytes(18).toString('base64url'));
     await new Promise((resolve) => secret.on('exit', resolve));
+    // The entry point's certificate, for the floating address, as docs/scaling.md makes it.
+    certs = mkdtempSync(join(tmpdir(), 'mnist-swarm-certs-'));
+    await sh(process.execPath, ['--import', 'tsx', 'scripts/tls/entry-certificate.ts', '--out', certs, '--names', VIP]);
+    await sh('docker', ['secret', 'create', 'entry_pem', join(certs, 'entry.pem')]);
     // The Alertmanagers (on the host's node and on another) reach the host's webhook over the nodes' bridge.
     alerts = await startAlertReceiver(HOST_ADDRESS);
     await deploy();
@@ -356,7 +364,8 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
       const left = await sh('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${STACK}`]);
       return left.trim() === '' ? true : undefined;
     });
-    await sh('docker', ['secret', 'rm', 'grafana_admin_password']).catch(() => '');
+    await sh('docker', ['secret', 'rm', 'grafana_admin_password', 'entry_pem']).catch(() => '');
+    if (certs) rmSync(certs, { recursive: true, force: true });
     await removeVolumes();
     await nodes('down');
     const leftovers = {
@@ -420,6 +429,16 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const summary = await steadyLoad(10);
     assert.equal(failed(summary), 0, JSON.stringify(summary.total.by_status));
     assert.deepEqual(Object.keys(summary.total.by_replica).sort(), ['mnist-1', 'mnist-2', 'mnist-3', 'mnist-4']);
+  });
+
+  it('serves HTTPS through the floating address with the certificate of its secret, HTTP/2 offered', async () => {
+    const out = await sh('curl', [
+      ...['-sS', '--max-time', '10', '--http2', '--cacert', join(certs, 'entry-ca.pem')],
+      ...['-w', '\n%{http_version}', `https://${VIP}:8443/healthz`],
+    ]);
+    const [body, version] = out.split('\n');
+    assert.equal((JSON.parse(body!) as { status: string }).status, 'alive');
+    assert.equal(version, '2');
   });
 
   it('scales 4 -> 6 -> 4 under load: Prometheus and every balancer follow, no request fails', async (t) => {
