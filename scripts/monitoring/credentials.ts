@@ -62,4 +62,4 @@ if (password !== kept || !Object.values(files).every((file) => existsSync(file))
 
 if (given) console.log(`monitoring credentials: user ${values.user}, MONITORING_PASSWORD`);
 else if (kept) console.log(`monitoring credentials: user ${values.user}, the password generated on the first start`);
-else console.log(`generated monitoring credentials: user ${values.user}, password ${password} (kept)`);
+else console.log(`generated monitoring credentials: user ${values.user}, password ${password}`);

@@ -32,9 +32,12 @@ const HOST_ADDRESS = '10.77.0.1';
 const ENTRY = `http://${VIP}:8080`;
 /** A namespaced node's address on the nodes' bridge (scripts/swarm/nodes.sh: mnist-node-N is .N). */
 const nodeAddress = (node: string) => `10.77.0.${node.split('-').pop()}`;
+/** The monitoring's password (the secrets scripts/swarm/monitoring-secrets.sh makes from it). */
+const MONITORING_PASSWORD = `monitoring-${randomBytes(9).toString('base64url')}`;
+const MONITORING_AUTH = { authorization: `Basic ${Buffer.from(`admin:${MONITORING_PASSWORD}`).toString('base64')}` };
 /** The pair's one address (Grafana's datasource), and the host's own Prometheus of the pair. */
-const PROMETHEUS = 'http://127.0.0.1:9090';
-const HOST_PROMETHEUS = 'http://127.0.0.1:19090';
+const PROMETHEUS = `http://admin:${MONITORING_PASSWORD}@127.0.0.1:9090`;
+const HOST_PROMETHEUS = `http://admin:${MONITORING_PASSWORD}@127.0.0.1:19090`;
 const STACK_FILE = readFileSync('swarm/stack.yaml', 'utf8');
 const imageOf = (name: string) => new RegExp(`image: *(${name}:\\S+)`).exec(STACK_FILE)![1]!;
 /** What runs on the namespaced nodes (one of them has a Prometheus and an Alertmanager of the pairs). */
@@ -54,6 +57,7 @@ const sh = async (cmd: string, args: string[], env: Record<string, string> = {})
   (await run(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })).stdout;
 const nodes = async (...args: string[]) => (await sh('scripts/swarm/nodes.sh', args)).trim();
 let grafanaReplicas = '0';
+const MONITORING_SECRETS = ['monitoring_password', 'monitoring_web', 'monitoring_userlist', 'monitoring_authorization'];
 /** The directory of the entry point's certificate (entry.pem, entry-ca.pem). */
 let certs = '';
 let alerts: AlertReceiver;
@@ -237,7 +241,7 @@ const notifiedSince = (since: number, status: 'firing' | 'resolved', labels: Rec
 /** What each Alertmanager and the Prometheus pair knew, for a notification that never came. */
 async function alertingState(): Promise<Record<string, unknown>> {
   const ask = async (url: string) =>
-    fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+    fetch(url, { headers: MONITORING_AUTH, signal: AbortSignal.timeout(5000) }).then(
       (r) => r.json() as Promise<unknown>,
       (error: unknown) => String(error),
     );
@@ -368,6 +372,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     certs = mkdtempSync(join(tmpdir(), 'mnist-swarm-certs-'));
     await sh(process.execPath, ['--import', 'tsx', 'scripts/tls/entry-certificate.ts', '--out', certs, '--names', VIP]);
     await sh('docker', ['secret', 'create', 'entry_pem', join(certs, 'entry.pem')]);
+    await sh('scripts/swarm/monitoring-secrets.sh', [], { MONITORING_PASSWORD });
     // The Alertmanagers (on the host's node and on another) reach the host's webhook over the nodes' bridge.
     alerts = await startAlertReceiver(HOST_ADDRESS);
     await deploy();
@@ -381,7 +386,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
       const left = await sh('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${STACK}`]);
       return left.trim() === '' ? true : undefined;
     });
-    await sh('docker', ['secret', 'rm', 'grafana_admin_password', 'entry_pem']).catch(() => '');
+    await sh('docker', ['secret', 'rm', 'grafana_admin_password', 'entry_pem', ...MONITORING_SECRETS]).catch(() => '');
     if (certs) rmSync(certs, { recursive: true, force: true });
     await removeVolumes();
     await nodes('down');
@@ -456,6 +461,21 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const [body, version] = out.split('\n');
     assert.equal((JSON.parse(body!) as { status: string }).status, 'alive');
     assert.equal(version, '2');
+  });
+
+  it("asks for the monitoring's password on the query address, each Prometheus and Alertmanager and the stats page", async () => {
+    const status = async (url: string, headers: Record<string, string> = {}) =>
+      (await fetch(url, { headers, signal: AbortSignal.timeout(5000) })).status;
+    const urls = [
+      'http://127.0.0.1:9090/api/v1/query?query=up',
+      'http://127.0.0.1:19090/api/v1/query?query=up',
+      `http://${HOST_ADDRESS}:9093/api/v2/status`,
+      `http://${VIP}:8405/stats`,
+    ];
+    const wrong = { authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` };
+    assert.deepEqual(await Promise.all(urls.map((url) => status(url))), [401, 401, 401, 401]);
+    assert.deepEqual(await Promise.all(urls.map((url) => status(url, wrong))), [401, 401, 401, 401]);
+    assert.deepEqual(await Promise.all(urls.map((url) => status(url, MONITORING_AUTH))), [200, 200, 200, 200]);
   });
 
   it('scales 4 -> 6 -> 4 under load: Prometheus and every balancer follow, no request fails', async (t) => {
