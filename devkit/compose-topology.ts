@@ -3,16 +3,14 @@
  * which named replicas exist and where each service is reached from the host. Tests, scripts'
  * defaults and the consistency test take it from here instead of typing a list of their own.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { parse } from 'yaml';
 
 const COMPOSE_FILE = fileURLToPath(new URL('../compose.yaml', import.meta.url));
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 /** What Compose reads: the environment over the repository's .env, if there is one. */
 export function composeEnv(): Env {
@@ -87,27 +85,4 @@ export const SCALABLE_REPLICAS = 'mnist';
 /** Where a cluster service is reached from the host: `http://127.0.0.1:<its host port>`. */
 export function serviceUrl(service: string, containerPort: number, env: Env = composeEnv()): string {
   return `http://127.0.0.1:${hostPort(service, containerPort, env)}`;
-}
-
-/**
- * Prometheus's address on the host with the monitoring's credentials in it: MONITORING_PASSWORD
- * (environment or .env), else the password the running cluster generated (its
- * monitoring-credentials volume, read through the Prometheus container).
- */
-export function prometheusUrl(env: Env = composeEnv()): string {
-  let password = env.MONITORING_PASSWORD ?? '';
-  if (!password) {
-    try {
-      password = execFileSync('docker', ['compose', 'exec', '-T', 'prometheus', 'cat', '/credentials/password'], {
-        cwd: dirname(COMPOSE_FILE),
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-    } catch {
-      // No cluster running here, or no Docker: Prometheus's 401 will say what is missing.
-    }
-  }
-  const url = new URL(serviceUrl('prometheus', 9090, env));
-  if (password) [url.username, url.password] = ['admin', encodeURIComponent(password)];
-  return url.href.replace(/\/$/, '');
 }

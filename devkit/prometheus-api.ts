@@ -4,6 +4,7 @@
  * refused query, credentials missing) instead of a fetch error or an object printed as text.
  * Credentials go in the address (http://admin:PASSWORD@host:9090), sent as basic auth.
  */
+import { basicAuthorization } from './basic-auth.ts';
 
 export interface Sample {
   metric: Record<string, string>;
@@ -30,12 +31,9 @@ export function storedSamples(
 function splitCredentials(base: string): { base: string; headers: Record<string, string> } {
   const url = new URL(base);
   if (!url.username) return { base, headers: {} };
-  const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  const authorization = basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password));
   url.username = url.password = '';
-  return {
-    base: url.href.replace(/\/$/, ''),
-    headers: { authorization: `Basic ${Buffer.from(user).toString('base64')}` },
-  };
+  return { base: url.href.replace(/\/$/, ''), headers: { authorization } };
 }
 
 async function query<T>(address: string, expr: string, time?: number): Promise<T[]> {

@@ -3,7 +3,7 @@
  * prints them side by side (or as JSON).
  */
 import { fail, parseCli } from '../../devkit/cli.ts';
-import { prometheusUrl } from '../../devkit/compose-topology.ts';
+import { prometheusUrl } from '../../devkit/compose-prometheus.ts';
 import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
 
 const USAGE = `Usage: scripts/compare.sh [--prometheus URL] [--window 5m] [--json]

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { fail, parseCli } from '../../devkit/cli.ts';
+import { basicAuthorization } from '../../devkit/basic-auth.ts';
 
 const USAGE = `Usage: credentials.ts --out DIR [--user NAME]
 
@@ -57,7 +58,7 @@ if (password !== kept || !Object.values(files).every((file) => existsSync(file))
   write(files.password, password);
   write(files.web, `# Written by scripts/monitoring/credentials.ts.\nbasic_auth_users:\n  ${values.user}: '${hash}'\n`);
   write(files.userlist, `userlist monitoring\n  user ${values.user} password ${hash}\n`);
-  write(files.authorization, `Basic ${Buffer.from(`${values.user}:${password}`).toString('base64')}`);
+  write(files.authorization, basicAuthorization(values.user, password));
 }
 
 if (given) console.log(`monitoring credentials: user ${values.user}, MONITORING_PASSWORD`);

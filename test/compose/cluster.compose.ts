@@ -42,6 +42,7 @@ import {
   stopStack,
   waitFor,
 } from './stack.ts';
+import { basicAuthorization } from '../../devkit/basic-auth.ts';
 
 const composeYaml = readFileSync('compose.yaml', 'utf8');
 
@@ -190,7 +191,7 @@ describe('the compose cluster', { timeout: 15 * 60_000 }, () => {
   it("asks for the monitoring's credentials on Prometheus, Alertmanager and the stats page, and passes them where they are due", async () => {
     const ALERTMANAGER = serviceUrl('alertmanager', 9093);
     const STATS = `${serviceUrl('lb', 8405)}/stats`;
-    const wrong = { authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` };
+    const wrong = { authorization: basicAuthorization('admin', 'not-the-password') };
     const status = async (url: string, headers: Record<string, string> = {}) => (await fetch(url, { headers })).status;
     const statuses = async (headers?: Record<string, string>) => ({
       prometheus: await status(`${PROMETHEUS}/api/v1/query?query=up`, headers),

@@ -8,9 +8,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { startAlertReceiver, type AlertReceiver } from '../../devkit/alert-receiver.ts';
-import { composeEnv, namedReplicas, prometheusUrl, serviceUrl } from '../../devkit/compose-topology.ts';
+import { prometheusUrl } from '../../devkit/compose-prometheus.ts';
+import { composeEnv, namedReplicas, serviceUrl } from '../../devkit/compose-topology.ts';
 import { queryPrometheus, type Sample } from '../../devkit/prometheus-api.ts';
 import { multipart } from '../../devkit/testing.ts';
+import { basicAuthorization } from '../../devkit/basic-auth.ts';
 
 export { waitFor } from '../support/cluster.ts';
 
@@ -27,7 +29,7 @@ const env = composeEnv();
 /** Prometheus's address (it answers 401 there without credentials), and the header that passes. */
 export const PROMETHEUS = serviceUrl('prometheus', 9090, env);
 export const MONITORING_AUTH = {
-  authorization: `Basic ${Buffer.from(`admin:${process.env.MONITORING_PASSWORD}`).toString('base64')}`,
+  authorization: basicAuthorization('admin', process.env.MONITORING_PASSWORD),
 };
 /** The load balancer's entry point, in front of every replica. */
 export const LB = serviceUrl('lb', 8080, env);
@@ -43,10 +45,13 @@ let alertReceiver: AlertReceiver | undefined;
 export const GRAFANA = serviceUrl('grafana', 3000, env);
 /** Grafana's HTTP API as its admin, with the password this test gave it. */
 export function grafana(path: string, init: RequestInit = {}): Promise<Response> {
-  const auth = Buffer.from(`admin:${stackEnv.GRAFANA_ADMIN_PASSWORD}`).toString('base64');
   return fetch(`${GRAFANA}${path}`, {
     ...init,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', ...init.headers },
+    headers: {
+      authorization: basicAuthorization('admin', stackEnv.GRAFANA_ADMIN_PASSWORD!),
+      'content-type': 'application/json',
+      ...init.headers,
+    },
   });
 }
 
@@ -90,8 +95,10 @@ export async function health(): Promise<Record<string, string>> {
 
 export type PromResult = Sample;
 
+/** Prometheus's address with the credentials in it (the password is this run's, above). */
+const PROMETHEUS_WITH_CREDENTIALS = prometheusUrl(env);
 export const query = (expr: string, time?: number): Promise<Sample[]> =>
-  queryPrometheus(prometheusUrl(env), expr, time);
+  queryPrometheus(PROMETHEUS_WITH_CREDENTIALS, expr, time);
 
 export const byReplica = (results: PromResult[]) =>
   Object.fromEntries(results.map((r) => [r.metric.replica, Number(r.value[1])]));

@@ -25,6 +25,7 @@ import {
 } from '../../devkit/monitoring-process.ts';
 import { queryPrometheus } from '../../devkit/prometheus-api.ts';
 import { waitFor } from '../support/cluster.ts';
+import { basicAuthorization } from '../../devkit/basic-auth.ts';
 
 const SCRIPT = 'scripts/monitoring/credentials.ts';
 const credentials = (out: string, env: Record<string, string> = {}) => {
@@ -35,7 +36,7 @@ const credentials = (out: string, env: Record<string, string> = {}) => {
   return { status: run.status, out: run.stdout + run.stderr };
 };
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const basic = basicAuthorization;
 
 interface BasicAuth {
   username: string;
