@@ -40,6 +40,8 @@ export interface LoadPlan {
   ca?: string;
   /** Stop early when this returns true for the last second's figures (the ramp scenario). */
   stopWhen?: (lastSecond: Summary['total']) => boolean;
+  /** Stop early when aborted (SIGINT, SIGTERM): no new request, those in flight answered, the summary. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -85,6 +87,7 @@ export async function runLoad(
   const elapsed = () => (performance.now() - started) / 1000;
   const finished = () =>
     stopped ||
+    plan.signal?.aborted === true ||
     (plan.requests !== null && sent >= plan.requests) ||
     (plan.durationSeconds !== null && elapsed() >= plan.durationSeconds);
 

@@ -27,7 +27,13 @@ console.error(
   `load: ${plan.targets.join(', ')} (weights ${plan.weights.join('/')}), ${what}, for ${until}, ${digits.length} digits`,
 );
 
-const summary = await runLoad(plan, digits, (p) => {
+// Interrupted (Ctrl-C, or SIGTERM from a test that is done with it): the requests in flight are
+// answered and the summary printed as at the end of the duration; a second signal stops at once.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => (interrupted.signal.aborted ? process.exit(130) : interrupted.abort()));
+}
+const summary = await runLoad({ ...plan, signal: interrupted.signal }, digits, (p) => {
   if (!options.quiet) {
     console.error(
       `  ${p.seconds.toFixed(0).padStart(4)} s  sent ${p.sent}  answered ${p.answered}  non-200 ${p.errors}  ${p.ratePerSecond} req/s`,

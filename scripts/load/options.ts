@@ -18,7 +18,7 @@ Targets
                         .env or the environment set: http://127.0.0.1:8000 and :9000 by default)
   --weights A,B,...     share of requests per target, e.g. 70,30 (default: equal)
 How much
-  --duration SECONDS    run time, e.g. 30, 30s or 2m (default 30s)
+  --duration SECONDS    run time, e.g. 30, 30s or 2m (default 30s); Ctrl-C ends it early, with the summary
   --requests N          stop after N requests (with --duration: whichever comes first)
   --rate R              fixed rate in requests/s over all targets (open loop)
   --concurrency C       fixed concurrency: C requests in flight (closed loop, default 8);

@@ -24,14 +24,17 @@ export async function waitFor<T>(what: string, seconds: number, probe: () => Pro
 
 export type { Summary as LoadSummary } from '../../devkit/loadgen/tally.ts';
 
-/** scripts/load.sh with `args` in the background; resolves with its JSON summary whatever its exit code. */
-export function backgroundLoad(args: string[]): Promise<Summary> {
+/**
+ * scripts/load.sh with `args` in the background; resolves with its JSON summary whatever its exit
+ * code. `stop()` ends it before its duration (SIGTERM: the requests in flight answered, then the summary).
+ */
+export function backgroundLoad(args: string[]): Promise<Summary> & { stop(): void } {
   const child = spawn('scripts/load.sh', [...args, '--quiet', '--json', '--max-error-rate', '1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
+  const summary = new Promise<Summary>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', () => {
       try {
@@ -41,4 +44,5 @@ export function backgroundLoad(args: string[]): Promise<Summary> {
       }
     });
   });
+  return Object.assign(summary, { stop: () => void child.kill('SIGTERM') });
 }
