@@ -10,6 +10,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY service/src service/src
 COPY service/web service/web
+COPY autoscaler/src autoscaler/src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
@@ -53,6 +54,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist/service/src ./service/src
 COPY --from=build /app/dist/service/web ./service/web
+# The Swarm stack's autoscaler runs from this image too (`node autoscaler/src/main.js`).
+COPY --from=build /app/dist/autoscaler/src ./autoscaler/src
 COPY service/models ./service/models
 COPY service/healthcheck.sh service/published-port-watchdog.sh ./service/
 USER node

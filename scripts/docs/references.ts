@@ -3,6 +3,8 @@
  * metrics registry and the OpenAPI document. Each renderer is a pure function of its source, so a test can render a
  * changed source and see that the committed page no longer matches.
  */
+import { autoscalerSchema, parseAutoscalerConfig, policyOf } from '../../autoscaler/src/config.ts';
+import { createAutoscalerMetrics } from '../../autoscaler/src/metrics.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import type { DashboardSpec } from '../../grafana/src/builder.ts';
 import { readFileSync } from 'node:fs';
@@ -85,18 +87,28 @@ function settingsOf(schema: z.ZodObject): Record<string, { p: JsonSchemaProperty
   );
 }
 
-export function renderConfiguration(schema: z.ZodObject = configSchema): string {
+/** One row per variable of `schema`: its default, what it accepts, what it means. */
+function settingsTable(schema: z.ZodObject): string {
   const rows = Object.entries(settingsOf(schema)).map(([name, { p, fallback }]) => {
-    const shown = MACHINE_DEFAULTS[name] ?? `\`${String(fallback)}\``;
+    const shown = MACHINE_DEFAULTS[name] ?? (fallback === '' ? 'none' : `\`${String(fallback)}\``);
     return `| \`${name}\` | ${shown} | ${accepted(p)} | ${cell(p.description ?? '')} |`;
   });
+  return '| variable | default | accepted | meaning |\n| --- | --- | --- | --- |\n' + rows.join('\n') + '\n';
+}
+
+export function renderConfiguration(
+  schema: z.ZodObject = configSchema,
+  autoscaler: z.ZodObject = autoscalerSchema,
+): string {
   return (
-    HEADER('Configuration', 'service/src/config.ts') +
+    HEADER('Configuration', 'service/src/config.ts and autoscaler/src/config.ts') +
     'Environment variables of a replica, read and validated once at start-up: a bad value stops the\n' +
     'process with a message naming the variable. An empty value counts as unset.\n\n' +
-    '| variable | default | accepted | meaning |\n| --- | --- | --- | --- |\n' +
-    rows.join('\n') +
-    '\n'
+    settingsTable(schema) +
+    '\n## The autoscaler\n\n' +
+    "The Swarm stack's autoscaler (docs/scaling.md, Autoscaling) reads its own, the same way; compose has\n" +
+    'no autoscaler (two fixed replicas).\n\n' +
+    settingsTable(autoscaler)
   );
 }
 
@@ -151,13 +163,17 @@ export function replicaRegistry(): Registry {
   return registry;
 }
 
-export async function renderMetrics(registry: Registry = replicaRegistry()): Promise<string> {
+/** One row per `mnist_` metric of `registry`: type (a histogram with its buckets), labels, help. */
+async function metricsTable(
+  registry: Registry,
+  defaultLabels: string[],
+): Promise<{ table: string; runtime: string[] }> {
   const metrics = await registry.getMetricsAsJSON();
   const own = metrics.filter((m) => m.name.startsWith('mnist_'));
   const runtime = metrics.filter((m) => !m.name.startsWith('mnist_')).map((m) => `\`${m.name}\``);
   const declared = (name: string) =>
     registry.getSingleMetric(name) as unknown as { labelNames?: string[]; upperBounds?: number[] } | undefined;
-  const labelsOf = (name: string): string[] => ['replica', ...(declared(name)?.labelNames ?? [])];
+  const labelsOf = (name: string): string[] => [...defaultLabels, ...(declared(name)?.labelNames ?? [])];
   // A histogram's buckets bound what a quantile computed from it can tell apart.
   const typeOf = (name: string, type: string): string => {
     const bounds = declared(name)?.upperBounds;
@@ -169,16 +185,33 @@ export async function renderMetrics(registry: Registry = replicaRegistry()): Pro
         .map((l) => `\`${l}\``)
         .join(', ')} | ${cell(m.help)} |`,
   );
+  return { table: '| metric | type | labels | help |\n| --- | --- | --- | --- |\n' + rows.join('\n') + '\n', runtime };
+}
+
+/** A registry holding every metric the autoscaler declares. */
+export function autoscalerRegistry(): Registry {
+  const registry = new Registry();
+  createAutoscalerMetrics(registry, policyOf(parseAutoscalerConfig({})), false);
+  return registry;
+}
+
+export async function renderMetrics(
+  registry: Registry = replicaRegistry(),
+  autoscaler: Registry = autoscalerRegistry(),
+): Promise<string> {
+  const replica = await metricsTable(registry, ['replica']);
   return (
-    HEADER('Metrics', 'service/src/metrics/') +
+    HEADER('Metrics', 'service/src/metrics/ and autoscaler/src/metrics.ts') +
     'Served by each replica at `GET /metrics` on its metrics port. Every series carries a `replica` label;\n' +
     'names are in base units (seconds, bytes) and counters end in `_total`. The container series exist only\n' +
     'while the cgroup reports a value (no CPU limit: no `mnist_container_cpu_limit_cores`).\n\n' +
-    '| metric | type | labels | help |\n| --- | --- | --- | --- |\n' +
-    rows.join('\n') +
-    '\n\nNode.js and process metrics from prom-client, with the `replica` label too: ' +
-    runtime.join(', ') +
-    '.\n'
+    replica.table +
+    '\nNode.js and process metrics from prom-client, with the `replica` label too: ' +
+    replica.runtime.join(', ') +
+    '.\n\n## The autoscaler\n\n' +
+    "Served by the Swarm stack's autoscaler at `GET /metrics` on `AUTOSCALE_METRICS_PORT` (Prometheus's job\n" +
+    '`autoscaler`).\n\n' +
+    (await metricsTable(autoscaler, [])).table
   );
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_MODEL_DIR } from './engine/model-card.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const flag = z
+export const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -105,9 +105,13 @@ export class StartupError extends Error {
   }
 }
 
-export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const result = configSchema.safeParse(known);
+/** Reads `schema`'s variables from `env` (an empty value counts as unset), or throws naming each bad one. */
+export function parseEnvironment<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const result = schema.safeParse(known);
   if (!result.success) {
     const lines = result.error.issues.map(
       (i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`,
@@ -116,3 +120,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   return result.data;
 }
+
+export const parseConfig = (env: Record<string, string | undefined> = process.env): Config =>
+  parseEnvironment(configSchema, env);

@@ -18,6 +18,7 @@ import {
   type MonitoringProcess,
 } from '../../devkit/monitoring-process.ts';
 import { installed, requireTool, startTestReplica } from '../../devkit/testing.ts';
+import { autoscalerRegistry } from '../../scripts/docs/references.ts';
 import { metricNames } from './promql-names.ts';
 
 interface Panel {
@@ -104,6 +105,8 @@ describe('Grafana dashboards', () => {
     } finally {
       await replica.stop();
     }
+    // The autoscaler's (Swarm only) from its registry.
+    for (const name of namesIn(await autoscalerRegistry().metrics())) known.add(name);
     for (const file of readdirSync('prometheus/rules')) {
       const rules = parseYaml(readFileSync(`prometheus/rules/${file}`, 'utf8')) as {
         groups: { rules: { record?: string }[] }[];

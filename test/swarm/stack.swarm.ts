@@ -22,6 +22,7 @@ import { queriesOf } from '../../grafana/src/builder.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import { queryPrometheus, storedSamples } from '../../devkit/prometheus-api.ts';
 import { backgroundLoad, waitFor, type LoadSummary } from '../support/cluster.ts';
+import { basicAuthorization } from '../../devkit/basic-auth.ts';
 
 const run = promisify(execFile);
 const STACK = 'mnist';
@@ -34,7 +35,7 @@ const ENTRY = `http://${VIP}:8080`;
 const nodeAddress = (node: string) => `10.77.0.${node.split('-').pop()}`;
 /** The monitoring's password (the secrets scripts/swarm/monitoring-secrets.sh makes from it). */
 const MONITORING_PASSWORD = `monitoring-${randomBytes(9).toString('base64url')}`;
-const MONITORING_AUTH = { authorization: `Basic ${Buffer.from(`admin:${MONITORING_PASSWORD}`).toString('base64')}` };
+const MONITORING_AUTH = { authorization: basicAuthorization('admin', MONITORING_PASSWORD) };
 /** The pair's one address (Grafana's datasource), and the host's own Prometheus of the pair. */
 const PROMETHEUS = `http://admin:${MONITORING_PASSWORD}@127.0.0.1:9090`;
 const HOST_PROMETHEUS = `http://admin:${MONITORING_PASSWORD}@127.0.0.1:19090`;
@@ -64,6 +65,8 @@ let alerts: AlertReceiver;
 const deploy = (env: Record<string, string> = {}) =>
   sh('docker', ['stack', 'deploy', '--prune', '-c', 'swarm/stack.yaml', STACK], {
     REPLICAS: '4',
+    // Off but in the autoscale scenario: the others hold the count where they set it.
+    AUTOSCALER_REPLICAS: '0',
     GRAFANA_REPLICAS: grafanaReplicas,
     ALERT_WEBHOOK_URL: alerts.url,
     ...env,
@@ -154,12 +157,18 @@ async function converged(replicas: number, timeout: number, lost?: string): Prom
   await waitFor(`${replicas} replicas running, scraped and balanced by ${balancers} balancers`, timeout, async () => {
     const running = (await tasks()).filter((task) => task.node !== lost);
     const now = await seen();
-    return running.length === replicas &&
+    if (
+      running.length === replicas &&
       now.prometheus.length === replicas &&
       now.balancers === balancers &&
       now.fewestUp === replicas
-      ? true
-      : undefined;
+    ) {
+      return true;
+    }
+    // What the timeout reports.
+    throw new Error(
+      `${running.length} running; Prometheus sees ${now.prometheus.join(', ')}; ${now.balancers} balancers, the fewest with ${now.fewestUp} up`,
+    );
   });
   return Date.now() - started;
 }
@@ -353,7 +362,7 @@ async function historyGap(replica: string, since: number): Promise<number> {
   return Math.max(0, Number((longest - scrapeInterval).toFixed(1)));
 }
 
-describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
+describe('the Swarm stack on three managers', { timeout: 30 * 60_000 }, () => {
   before(async () => {
     await removeVolumes();
     await nodes('up', String(NAMESPACED.length));
@@ -472,21 +481,122 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
       `http://${HOST_ADDRESS}:9093/api/v2/status`,
       `http://${VIP}:8405/stats`,
     ];
-    const wrong = { authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` };
+    const wrong = { authorization: basicAuthorization('admin', 'not-the-password') };
     assert.deepEqual(await Promise.all(urls.map((url) => status(url))), [401, 401, 401, 401]);
     assert.deepEqual(await Promise.all(urls.map((url) => status(url, wrong))), [401, 401, 401, 401]);
     assert.deepEqual(await Promise.all(urls.map((url) => status(url, MONITORING_AUTH))), [200, 200, 200, 200]);
   });
 
-  it('scales 4 -> 6 -> 4 under load: Prometheus and every balancer follow, no request fails', async (t) => {
-    const load = steadyLoad(90);
-    await sh('docker', ['service', 'scale', '--detach', `${SERVICE}=6`]);
-    const up = await converged(6, 120);
-    await sh('docker', ['service', 'scale', '--detach', `${SERVICE}=4`]);
-    const down = await converged(4, 120);
-    t.diagnostic(`followed 4 -> 6 in ${seconds(up)} s (tasks starting included), 6 -> 4 in ${seconds(down)} s`);
-    const summary = await load;
-    assert.equal(failed(summary), 0, JSON.stringify(summary.total.by_status));
+  it('autoscale: a ramp from light to heavy load scales up, Prometheus stopped freezes the count, the load removed scales back to the minimum; no request fails', async (t) => {
+    const policy = { min: 2, max: 6, upCooldownS: 15, downCooldownS: 20 };
+    const replicas = async () =>
+      Number(await sh('docker', ['service', 'inspect', SERVICE, '--format', '{{.Spec.Mode.Replicated.Replicas}}']));
+    let peak = 0;
+    let watching = true;
+    const watched = (async () => {
+      while (watching) {
+        peak = Math.max(peak, await replicas().catch(() => peak));
+        await sleep(1000);
+      }
+    })();
+    let line;
+    let light: ReturnType<typeof backgroundLoad> | undefined;
+    let heavy: ReturnType<typeof backgroundLoad> | undefined;
+    try {
+      // Each load runs until the scenario stops it (the durations are only bounds).
+      light = backgroundLoad(['--target', ENTRY, '--concurrency', '2', '--duration', '600', '--retry-refused']);
+      await sh('docker', [
+        'service',
+        'update',
+        '--detach',
+        '--replicas',
+        '1',
+        ...Object.entries({
+          AUTOSCALE_MIN: policy.min,
+          AUTOSCALE_MAX: policy.max,
+          AUTOSCALE_STEP: 2,
+          AUTOSCALE_TARGET: 2,
+          AUTOSCALE_UP_COOLDOWN_S: policy.upCooldownS,
+          AUTOSCALE_DOWN_COOLDOWN_S: policy.downCooldownS,
+          AUTOSCALE_INTERVAL_S: 2,
+          AUTOSCALE_WINDOW_S: 10,
+        }).flatMap(([name, value]) => ['--env-add', `${name}=${value}`]),
+        `${STACK}_autoscaler`,
+      ]);
+      // Light load: down to the minimum (the last change of the count is older than the cooldown).
+      await waitFor('the light load at the minimum', 120, async () =>
+        (await replicas()) === policy.min ? true : undefined,
+      );
+      await converged(policy.min, 60);
+      const from = await replicas();
+      peak = from;
+      // The heavy load on top: up, a step per up-cooldown, to the maximum.
+      const rampStart = Date.now();
+      heavy = backgroundLoad(['--target', ENTRY, '--concurrency', '48', '--duration', '300', '--retry-refused']);
+      const up = await waitFor('a replica added', 60, async () => ((await replicas()) > from ? Date.now() : undefined));
+      await waitFor('the maximum', 60, async () => ((await replicas()) === policy.max ? true : undefined));
+      // Prometheus and every balancer follow the new count.
+      await converged(policy.max, 90);
+      // Prometheus gone for the autoscaler (the pair's address, all it asks, stopped; the servers
+      // keep their history whole for the scenarios after), then the heavy load gone: the count
+      // stays where it is.
+      await sh('docker', ['service', 'scale', '--detach', `${STACK}_prometheus=0`]);
+      heavy.stop();
+      const heavySummary = await heavy;
+      const frozenFrom = Date.now();
+      await sleep((policy.downCooldownS + 10) * 1000);
+      const frozen = await replicas();
+      const frozenS = seconds(Date.now() - frozenFrom);
+      await sh('docker', ['service', 'scale', '--detach', `${STACK}_prometheus=1`]);
+      const back = await waitFor('the pair answering again', 120, async () =>
+        (await query('up{job="mnist"}').catch(() => [])).length > 0 ? Date.now() : undefined,
+      );
+      const down = await waitFor('back to the minimum', 150, async () =>
+        (await replicas()) === policy.min ? Date.now() : undefined,
+      );
+      await converged(policy.min, 90);
+      light.stop();
+      const lightSummary = await light;
+      line = {
+        scenario: 'autoscale',
+        from,
+        peak,
+        back_to: await replicas(),
+        up_s: seconds(up - rampStart),
+        down_s: seconds(down - back),
+        frozen_at: frozen,
+        frozen_s: frozenS,
+        requests: lightSummary.total.requests + heavySummary.total.requests,
+        failed: failed(lightSummary) + failed(heavySummary),
+      };
+      console.log(JSON.stringify(line));
+      t.diagnostic(JSON.stringify({ light: lightSummary.total.by_status, heavy: heavySummary.total.by_status }));
+    } catch (error) {
+      // What the autoscaler decided, for a count that did not come.
+      const logs = await sh('docker', ['service', 'logs', '--raw', '--tail', '30', `${STACK}_autoscaler`]).catch(
+        String,
+      );
+      throw new Error(`${String(error)}\nthe autoscaler's last lines:\n${logs}`, { cause: error });
+    } finally {
+      light?.stop();
+      heavy?.stop();
+      watching = false;
+      await watched;
+    }
+    // The autoscaler off, the count and the pair back for the scenarios after.
+    const restoring = Date.now();
+    await sh('docker', ['service', 'scale', '--detach', `${STACK}_autoscaler=0`, `${SERVICE}=4`]);
+    await converged(4, 120);
+    await monitoringWhole(180);
+    t.diagnostic(`restored 4 replicas and the monitoring in ${seconds(Date.now() - restoring)} s`);
+    assert.equal(line.from, policy.min, JSON.stringify(line));
+    assert.ok(line.peak > line.from && line.peak <= policy.max, JSON.stringify(line));
+    assert.equal(line.frozen_at, policy.max, `the count moved without Prometheus: ${JSON.stringify(line)}`);
+    assert.equal(line.back_to, policy.min, JSON.stringify(line));
+    // Up within the up cooldown (the scaling down to the minimum may be that recent), the sampling
+    // window and two decisions.
+    assert.ok(line.up_s <= 30, JSON.stringify(line));
+    assert.equal(line.failed, 0, JSON.stringify(line));
   });
 
   it('rolls out a changed environment one task at a time under load, no request failing', async (t) => {
@@ -499,6 +609,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     });
     t.diagnostic(`rolled out in ${seconds(Date.now() - started)} s`);
     await converged(4, 60);
+    load.stop();
     const summary = await load;
     assert.equal(failed(summary), 0, JSON.stringify(summary.total.by_status));
   });
@@ -535,6 +646,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const resolved = await alerts.next(carries('resolved', unreachable), 180);
     await alerts.next(carries('resolved', quorum), 60);
     await converged(4, 120);
+    load.stop();
     const summary = await load;
     const line = report('leader-lost', summary, recovered - cut, {
       new_leader_s: seconds(newLeader - cut),
@@ -561,6 +673,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     const movedTo = await holder(lost);
     await converged(4, 180, lost);
     await nodes('mend', lost);
+    load.stop();
     const summary = await load;
     const line = report('entry-node-lost', summary, answering - cut, { moved_to: movedTo });
     await converged(4, 120);
@@ -583,6 +696,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
       const now = await balancerOn();
       return now && now !== container ? Date.now() : undefined;
     });
+    load.stop();
     const summary = await load;
     // Each client loses its request in flight on the killed balancer and, at most, one connection
     // it opened while the address moved (reset by the node giving it up: seen once in four runs,
@@ -624,6 +738,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     await metricsReachable(task, true);
     await notifiedSince(resolving, 'resolved', down);
     await sleep(LATE_COPY_MS);
+    load.stop();
     const summary = await load;
     const group = replicaDownGroup(down.replica, started);
     const fromCutNode = (n: Notification) => n.sender === nodeAddress(lost);
@@ -677,6 +792,7 @@ describe('the Swarm stack on three managers', { timeout: 25 * 60_000 }, () => {
     await metricsReachable(second!, true);
     await notifiedSince(rejoined, 'resolved', during);
     await sleep(LATE_COPY_MS);
+    load.stop();
     const summary = await load;
     const line = {
       scenario: 'alertmanager-peer-lost',

@@ -248,6 +248,59 @@ export const clusterOverview: DashboardSpec = {
       ],
     },
     {
+      title: 'Autoscaling (Swarm)',
+      panels: [
+        {
+          type: 'timeseries',
+          title: 'Load per replica against the target',
+          description:
+            'Requests in flight per replica as the autoscaler read it at each decision (averaged over AUTOSCALE_WINDOW_S), and its target: it adds replicas above target x (1 + tolerance), removes them below target x (1 - tolerance). Empty in compose, which has no autoscaler, and while Prometheus does not answer it.',
+          unit: 'none',
+          width: 8,
+          queries: [
+            { expr: 'max(mnist_autoscaler_load_per_replica)', legend: 'load per replica' },
+            { expr: 'max(mnist_autoscaler_policy{setting="target"})', legend: 'target' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Replicas: wanted, set, answering',
+          description:
+            "The count the autoscaler's last decision wanted, the count the service was set to, the replicas Prometheus scrapes, and the autoscaler's bounds.",
+          unit: 'none',
+          width: 8,
+          queries: [
+            { expr: 'max(mnist_autoscaler_desired_replicas)', legend: 'wanted' },
+            { expr: 'max(mnist_autoscaler_current_replicas)', legend: 'set' },
+            { expr: 'count(up{job="mnist"} == 1)', legend: 'answering' },
+            { expr: 'max by (setting) (mnist_autoscaler_policy{setting=~"min|max"})', legend: '{{setting}}' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Decisions by reason',
+          description:
+            'Decisions per minute by reason: scale_up, scale_down, into_bounds, or why it held (in tolerance, a cooldown, at a bound, Prometheus unavailable, a stale sample, missing series).',
+          unit: 'none',
+          width: 5,
+          queries: [
+            {
+              expr: `sum by (reason) (rate(mnist_autoscaler_decisions_total[${RATE}])) * 60 > 0`,
+              legend: '{{reason}}',
+            },
+          ],
+        },
+        {
+          type: 'stat',
+          title: 'Since the last scaling',
+          description: 'Time since the replicas service was last changed, by the autoscaler or anyone.',
+          unit: 's',
+          width: 3,
+          queries: [{ expr: 'time() - max(mnist_autoscaler_last_scale_timestamp_seconds)', legend: 'since' }],
+        },
+      ],
+    },
+    {
       title: 'Traffic',
       panels: [
         perReplica({

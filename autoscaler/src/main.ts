@@ -1,0 +1,51 @@
+/** The autoscaler's process: configuration, its metrics port, the loop, then signals. */
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { ConfigError } from '../../service/src/config.ts';
+import { onShutdownSignal } from '../../service/src/lifecycle.ts';
+import { createMetricsServer } from '../../service/src/metrics/metrics-server.ts';
+import { startAutoscaler } from './autoscaler.ts';
+import { parseAutoscalerConfig, policyOf } from './config.ts';
+import { createAutoscalerMetrics } from './metrics.ts';
+
+let config;
+try {
+  config = parseAutoscalerConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+const logger = pino({ base: { component: 'autoscaler' } });
+const policy = policyOf(config);
+const registry = new Registry();
+const metrics = createAutoscalerMetrics(registry, policy, config.AUTOSCALE_DRY_RUN);
+const server = createMetricsServer(registry).listen(config.AUTOSCALE_METRICS_PORT);
+const password = config.AUTOSCALE_PROMETHEUS_PASSWORD_FILE
+  ? readFileSync(config.AUTOSCALE_PROMETHEUS_PASSWORD_FILE, 'utf8').trim()
+  : undefined;
+
+const autoscaler = startAutoscaler({
+  policy,
+  service: config.AUTOSCALE_SERVICE,
+  dockerApi: config.AUTOSCALE_DOCKER_URL,
+  prometheus: {
+    url: config.AUTOSCALE_PROMETHEUS_URL,
+    windowS: config.AUTOSCALE_WINDOW_S,
+    peakS: config.AUTOSCALE_DOWN_COOLDOWN_S,
+    authorization: password && `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+  },
+  dryRun: config.AUTOSCALE_DRY_RUN,
+  intervalS: config.AUTOSCALE_INTERVAL_S,
+  metrics,
+  logger,
+});
+logger.info({ policy, service: config.AUTOSCALE_SERVICE, dry_run: config.AUTOSCALE_DRY_RUN }, 'started');
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal }, 'stopping');
+  await autoscaler.stop();
+  server.close();
+  process.exit(0);
+});
