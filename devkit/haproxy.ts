@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-port.ts';
 import { installed } from './testing.ts';
 
 const CONFIG = fileURLToPath(new URL('../haproxy/haproxy.cfg', import.meta.url));
@@ -36,7 +36,7 @@ export async function startBalancer(
   const file = join(dir, 'servers.cfg');
   const lines = Object.entries(servers).map(([name, address]) => `  server ${name} ${address}`);
   writeFileSync(file, `backend replicas\n${lines.join('\n')}\n`);
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
   const child = spawn('haproxy', ['-db', '-f', CONFIG, '-f', file, ...moreConfig.flatMap((f) => ['-f', f])], {
     env: {
       ...process.env,

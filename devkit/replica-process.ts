@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './free-port.ts';
+import { freePorts } from './free-port.ts';
 
 export interface ReplicaProcess {
   child: ChildProcess;
@@ -24,7 +24,7 @@ export async function spawnReplica(
   env: Record<string, string> = {},
   options: { onSpawn?: (pid: number) => void; command?: string[]; node?: string } = {},
 ): Promise<ReplicaProcess> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
   const child = spawn(options.node ?? process.execPath, options.command ?? ['--import', 'tsx', MAIN], {
     env: {
       ...process.env,

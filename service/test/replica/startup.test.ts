@@ -8,7 +8,13 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../../devkit/free-port.ts';
+import { freePort, freePorts } from '../../../devkit/free-port.ts';
+
+/** PORT and METRICS_PORT, two distinct free ports. */
+const bothPorts = async () => {
+  const [port, metricsPort] = await freePorts(2);
+  return { PORT: String(port), METRICS_PORT: String(metricsPort) };
+};
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const canResolve = (name: string) => {
@@ -67,8 +73,7 @@ describe('start-up', () => {
     it(`with MODEL_DIR=${dir} says what is missing there in one line, exit 1`, { timeout: 60_000 }, async () => {
       const { code, stderr } = await start({
         MODEL_DIR: dir,
-        PORT: String(await freePort()),
-        METRICS_PORT: String(await freePort()),
+        ...(await bothPorts()),
       });
       assert.equal(code, 1);
       oneLine(stderr);
@@ -84,8 +89,7 @@ describe('start-up', () => {
         return t.skip('tfjs-node is installed here: the tensorflow backend loads');
       const { code, stderr } = await start({
         BACKEND: 'tensorflow',
-        PORT: String(await freePort()),
-        METRICS_PORT: String(await freePort()),
+        ...(await bothPorts()),
       });
       assert.equal(code, 1);
       oneLine(stderr);
@@ -94,7 +98,7 @@ describe('start-up', () => {
   );
 
   it('says where to open the page, the API docs and the metrics when ready', { timeout: 60_000 }, async () => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
+    const [port, metricsPort] = (await freePorts(2)) as [number, number];
     const { stdout } = await start({ PORT: String(port), METRICS_PORT: String(metricsPort) });
     const ready = JSON.parse(stdout.split('\n').find((l) => l.includes('"replica ready"'))!) as Record<string, string>;
     assert.equal(ready.page, `http://127.0.0.1:${port}/`);
