@@ -65,8 +65,9 @@ let alerts: AlertReceiver;
 const deploy = (env: Record<string, string> = {}) =>
   sh('docker', ['stack', 'deploy', '--prune', '-c', 'swarm/stack.yaml', STACK], {
     REPLICAS: '4',
-    // Off but in the autoscale scenario: the others hold the count where they set it.
-    AUTOSCALER_REPLICAS: '0',
+    // Deciding but not scaling (its dashboard panels have data) but in the autoscale scenario:
+    // the others hold the count where they set it.
+    AUTOSCALE_DRY_RUN: '1',
     GRAFANA_REPLICAS: grafanaReplicas,
     ALERT_WEBHOOK_URL: alerts.url,
     ...env,
@@ -520,6 +521,7 @@ describe('the Swarm stack on three managers', { timeout: 30 * 60_000 }, () => {
           AUTOSCALE_DOWN_COOLDOWN_S: policy.downCooldownS,
           AUTOSCALE_INTERVAL_S: 2,
           AUTOSCALE_WINDOW_S: 10,
+          AUTOSCALE_DRY_RUN: 0,
         }).flatMap(([name, value]) => ['--env-add', `${name}=${value}`]),
         `${STACK}_autoscaler`,
       ]);

@@ -252,6 +252,7 @@ export const clusterOverview: DashboardSpec = {
       panels: [
         {
           type: 'timeseries',
+          swarmOnly: true,
           title: 'Load per replica against the target',
           description:
             'Requests in flight per replica as the autoscaler read it at each decision (averaged over AUTOSCALE_WINDOW_S), and its target: it adds replicas above target x (1 + tolerance), removes them below target x (1 - tolerance). Empty in compose, which has no autoscaler, and while Prometheus does not answer it.',
@@ -264,6 +265,7 @@ export const clusterOverview: DashboardSpec = {
         },
         {
           type: 'timeseries',
+          swarmOnly: true,
           title: 'Replicas: wanted, set, answering',
           description:
             "The count the autoscaler's last decision wanted, the count the service was set to, the replicas Prometheus scrapes, and the autoscaler's bounds.",
@@ -278,6 +280,7 @@ export const clusterOverview: DashboardSpec = {
         },
         {
           type: 'timeseries',
+          swarmOnly: true,
           title: 'Decisions by reason',
           description:
             'Decisions per minute by reason: scale_up, scale_down, into_bounds, or why it held (in tolerance, a cooldown, at a bound, Prometheus unavailable, a stale sample, missing series).',
@@ -292,6 +295,7 @@ export const clusterOverview: DashboardSpec = {
         },
         {
           type: 'stat',
+          swarmOnly: true,
           title: 'Since the last scaling',
           description: 'Time since the replicas service was last changed, by the autoscaler or anyone.',
           unit: 's',
