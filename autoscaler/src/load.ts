@@ -2,8 +2,8 @@
  * The load the replicas report, read from Prometheus's HTTP API (plain fetch, the answer checked
  * against a schema): requests in flight per replica, averaged over a window, for each replica with
  * a current sample (a replica Prometheus cannot scrape has none, and is left out, not taken as
- * idle), the highest it was over a longer span, and the time of the newest sample, so that a Prometheus that answers but no longer
- * scrapes is seen as stale.
+ * idle); the highest it was over a longer span; and the time of the newest sample, so that a
+ * Prometheus that answers but no longer scrapes is seen as stale.
  */
 import { z } from 'zod';
 import type { Observation } from './policy.ts';
@@ -20,8 +20,8 @@ const SERIES = 'mnist_inflight_requests{job="mnist"}';
 
 /** The PromQL of the load per replica over `windowS`, only for replicas with a current sample. */
 export const loadQuery = (windowS: number) => `avg_over_time(${SERIES}[${windowS}s]) and ${SERIES}`;
-/** The highest that load was over the last `peakS` (a subquery, a point every PEAK_STEP_S), for the same replicas. */
 const PEAK_STEP_S = 2;
+/** The highest that load was over the last `peakS` (a subquery, a point every PEAK_STEP_S), for the same replicas. */
 export const recentPeakQuery = (windowS: number, peakS: number) =>
   `max_over_time((avg_over_time(${SERIES}[${windowS}s]))[${Math.max(peakS, windowS)}s:${PEAK_STEP_S}s]) and ${SERIES}`;
 export const newestSampleQuery = `max(timestamp(${SERIES}))`;

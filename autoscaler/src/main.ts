@@ -2,21 +2,14 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { ConfigError } from '../../service/src/config.ts';
+import { configOrExit } from '../../service/src/config.ts';
 import { onShutdownSignal } from '../../service/src/lifecycle.ts';
 import { createMetricsServer } from '../../service/src/metrics/metrics-server.ts';
 import { startAutoscaler } from './autoscaler.ts';
 import { parseAutoscalerConfig, policyOf } from './config.ts';
 import { createAutoscalerMetrics } from './metrics.ts';
 
-let config;
-try {
-  config = parseAutoscalerConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const config = configOrExit(() => parseAutoscalerConfig());
 const logger = pino({ base: { component: 'autoscaler' } });
 const policy = policyOf(config);
 const registry = new Registry();

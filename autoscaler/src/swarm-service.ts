@@ -25,10 +25,16 @@ export interface SwarmService extends ServiceState {
 
 const endpoint = (api: string, path: string) => new URL(path, api.endsWith('/') ? api : `${api}/`);
 
+/** The engine's `{"message": ...}`, or the start of whatever else answered (the proxy's 403 page). */
 async function failure(response: Response): Promise<Error> {
   const text = await response.text();
-  const parsed = z.object({ message: z.string() }).safeParse(JSON.parse(text || 'null'));
-  const message = parsed.success ? parsed.data.message : text.slice(0, 200);
+  let message = text.slice(0, 200);
+  try {
+    const parsed = z.object({ message: z.string() }).safeParse(JSON.parse(text));
+    if (parsed.success) message = parsed.data.message;
+  } catch {
+    // Not JSON: the text itself says it.
+  }
   return new Error(`the Docker API answered ${response.status}: ${message}`);
 }
 

@@ -121,5 +121,16 @@ export function parseEnvironment<S extends z.ZodObject>(
   return result.data;
 }
 
+/** `parse()`, or its message on stderr and exit code 2: a process's first step. */
+export function configOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 export const parseConfig = (env: Record<string, string | undefined> = process.env): Config =>
   parseEnvironment(configSchema, env);

@@ -1,17 +1,10 @@
 /** The process entry: configuration, then one replica (replica.ts wires it), then signals. */
 import pino from 'pino';
-import { ConfigError, parseConfig, StartupError } from './config.ts';
+import { configOrExit, parseConfig, StartupError } from './config.ts';
 import { onShutdownSignal } from './lifecycle.ts';
 import { startReplica } from './replica.ts';
 
-let config;
-try {
-  config = parseConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const config = configOrExit(parseConfig);
 const logger = pino({ level: config.LOG_LEVEL, base: { replica: config.REPLICA } });
 let replica;
 try {
