@@ -52,6 +52,7 @@ export function renderErrors(errors: Record<string, { status: number; when: stri
 const MACHINE_DEFAULTS: Record<string, string> = {
   REPLICA: 'the host name',
   MODEL_DIR: `service/models/${DEFAULT_MODEL}`,
+  MODEL_REPOSITORY: 'service/models',
 };
 
 interface JsonSchemaProperty {
@@ -128,7 +129,7 @@ export function renderEnvExample(current: string, composeYaml: string, schema: z
   const blocks = userSettings(schema).map((name) => {
     const { p, fallback } = settings[name]!;
     const composeDefault = new RegExp(`\\$\\{${name}:-([^}]+)\\}`).exec(composeYaml)?.[1];
-    return `# ${p.description ?? ''} (${accepted(p).replaceAll('`', '')})\n#${name}=${String(composeDefault ?? fallback)}`;
+    return `# ${p.description ?? ''} (${accepted(p).replaceAll('`', '')})\n#${name}=${String(composeDefault ?? MACHINE_DEFAULTS[name] ?? fallback)}`;
   });
   return (
     head +
@@ -147,7 +148,8 @@ export function replicaRegistry(): Registry {
   createMetrics({
     registry,
     clientIpLimit: 100,
-    model: { name: 'model', version: 'v', backend: 'wasm' },
+    backend: 'wasm',
+    versions: () => [{ version: 'v2', model: 'model', build: 'b' }],
     build: { version: '0' },
     readCgroup: () => ({
       version: 2,

@@ -6,8 +6,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
-import type { Batcher } from './engine/batcher.ts';
-import type { ModelCard } from './engine/model-card.ts';
+import type { ModelVersions } from './engine/model-versions.ts';
 import { createPayloadReader } from './http/payload.ts';
 import { requestContext } from './http/request-context.ts';
 import type { Decoder } from './imaging/offload.ts';
@@ -25,11 +24,9 @@ export type { Readiness } from './routes/probes.ts';
 export interface AppDeps {
   logger: Logger;
   telemetry: Telemetry;
-  batcher: Pick<Batcher, 'predict' | 'predictAll'>;
+  versions: Pick<ModelVersions, 'get' | 'names' | 'defaultVersion'>;
   decoder: Pick<Decoder, 'toModelInput'>;
-  card: ModelCard;
-  /** What every answer names as its model: the card's name and version, and the backend. */
-  model: { name: string; version: string; backend: string };
+  backend: string;
   replica: string;
   readiness: Readiness;
   limits: { maxBodyBytes: number; maxImagePixels: number; maxInferRows: number };
@@ -40,16 +37,25 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const { replica, model } = deps;
+  const { replica, versions, backend } = deps;
   const router = new Router();
   const { readPayload, readJson } = createPayloadReader(deps.limits.maxBodyBytes);
   router.post('/predict', predictHandler({ ...deps, readPayload }));
   registerV2(router, { ...deps, readJson, maxRows: deps.limits.maxInferRows });
   registerProbes(router, deps);
-  registerModel(router, { ...deps, backend: model.backend });
+  registerModel(router, deps);
   const document = openApiDocument(deps.serviceVersion);
   registerDocs(router, document);
-  registerPage(router, { service: 'mnist-cluster', replica, model, endpoints: endpointIndex(document) });
+  const endpoints = endpointIndex(document);
+  registerPage(router, () => {
+    const { name, engine } = versions.get();
+    return {
+      service: 'mnist-cluster',
+      replica,
+      model: { name: engine.card.name, version: name, versions: versions.names(), backend },
+      endpoints,
+    };
+  });
 
   const app = new Koa();
   // Errors are answered and logged by requestContext; Koa's default printer would log them twice.

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { BACKENDS } from './engine/backend.ts';
-import { DEFAULT_MODEL_DIR } from './engine/model-card.ts';
+import { DEFAULT_MODEL_DIR, SHIPPED_MODELS_DIR, VERSION_NAME } from './engine/model-card.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -23,8 +23,37 @@ export const configSchema = z.object({
     .min(1)
     .default(DEFAULT_MODEL_DIR)
     .describe(
-      'the model served: a directory with model.json, weights.bin and metadata.json, relative to the working directory; the shipped ones are service/models/<version>',
+      'the default version of the model, which requests naming no version get: a directory with model.json, weights.bin and metadata.json, relative to the working directory, its name the version name; the shipped ones are service/models/<version>',
     ),
+  MODEL_REPOSITORY: z
+    .string()
+    .min(1)
+    .default(SHIPPED_MODELS_DIR)
+    .describe(
+      'the model repository: a directory of versions, one directory each, named by its version; MODEL_VERSIONS and the admin endpoint load from it',
+    ),
+  MODEL_VERSIONS: z
+    .string()
+    .default('v1,v2')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(VERSION_NAME, 'version names are letters, digits, ".", "_" and "-"')))
+    .describe(
+      "versions served beside MODEL_DIR's, comma-separated names of directories in MODEL_REPOSITORY; MODEL_DIR's version is served whatever this says",
+    ),
+  MODEL_MIN_ACCURACY: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.9)
+    .describe(
+      'least share of 100 known MNIST digits a version must classify right before it serves, at start and on a load',
+    ),
+  MAX_MODEL_VERSIONS: positiveInt.max(16).default(4).describe('most versions loaded at once'),
   BACKEND: z
     .enum(['auto', ...BACKENDS])
     .default('auto')

@@ -8,8 +8,10 @@ import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type Readiness } from './app.ts';
 import type { Config } from './config.ts';
+import { modelAdmin } from './admin/model-admin.ts';
 import type { Batcher } from './engine/batcher.ts';
 import type { Engine } from './engine/engine.ts';
+import type { ModelVersions } from './engine/model-versions.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { closeGracefully, listen } from './lifecycle.ts';
 import { cgroupReader } from './metrics/cgroup.ts';
@@ -19,8 +21,10 @@ import { createPipeline } from './pipeline.ts';
 import { serviceVersion } from './version.ts';
 
 export interface Replica {
-  engine: Engine;
-  batcher: Batcher;
+  versions: ModelVersions;
+  /** The default version's engine and batcher, as they are now. */
+  readonly engine: Engine;
+  readonly batcher: Batcher;
   registry: Registry;
   readiness: Readiness;
   api: Server;
@@ -42,26 +46,28 @@ export async function startReplica(
   registry.setDefaultLabels({ replica: config.REPLICA });
   // Telemetry describes the engine, so it is made after the pipeline; the batcher reports its
   // first batch only once requests arrive, by which time telemetry exists.
-  const { engine, batcher, decoder, close } = await createPipeline(config, (size, seconds) =>
-    telemetry.inferred(seconds, size),
-  );
-  const model = { name: engine.card.name, version: engine.card.version, backend: engine.backend };
+  const pipeline = await createPipeline(config, (size, seconds) => telemetry.inferred(seconds, size));
+  const { versions, decoder, close } = pipeline;
+  const { backend, liveTensors } = pipeline.engine;
   const telemetry = createMetrics({
     registry,
     clientIpLimit: config.CLIENT_IP_LABEL_LIMIT,
-    model,
+    backend,
+    versions: () =>
+      versions
+        .list()
+        .map(({ name, engine }) => ({ version: name, model: engine.card.name, build: engine.card.version })),
     build: { version: serviceVersion },
     readCgroup: cgroupReader(),
-    liveTensors: engine.liveTensors,
-    queueDepth: () => batcher.depth,
+    liveTensors,
+    queueDepth: () => versions.depth,
   });
   const app = createApp({
     logger,
     telemetry,
-    batcher,
+    versions,
     decoder,
-    card: engine.card,
-    model,
+    backend,
     replica: config.REPLICA,
     readiness,
     limits: {
@@ -93,7 +99,10 @@ export async function startReplica(
   // good when it runs out; with this bound a flood of connections cannot take it there.
   api.maxConnections = config.MAX_CONNECTIONS;
   api.on('drop', () => telemetry.connectionDropped());
-  const metrics = createMetricsServer(registry);
+  const metrics = createMetricsServer(
+    registry,
+    modelAdmin({ versions, repository: config.MODEL_REPOSITORY, logger, onLoad: telemetry.modelLoaded }),
+  );
   const [apiAddress, metricsAddress] = await Promise.all([
     listen(api, config.PORT, config.HOST, 'PORT'),
     listen(metrics, config.METRICS_PORT, config.HOST, 'METRICS_PORT'),
@@ -105,8 +114,9 @@ export async function startReplica(
     {
       port: apiAddress.port,
       metrics_port: metricsAddress.port,
-      backend: engine.backend,
-      model: engine.card.version,
+      backend,
+      default_version: versions.defaultVersion,
+      versions: versions.names(),
       page: `${at(apiAddress.port)}/`,
       api_docs: `${at(apiAddress.port)}/docs`,
       metrics: `${at(metricsAddress.port)}/metrics`,
@@ -115,8 +125,13 @@ export async function startReplica(
   );
 
   return {
-    engine,
-    batcher,
+    versions,
+    get engine() {
+      return pipeline.engine;
+    },
+    get batcher() {
+      return pipeline.batcher;
+    },
     registry,
     readiness,
     api,

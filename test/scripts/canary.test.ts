@@ -28,7 +28,7 @@ describe('a canary: v1 and the default model side by side', () => {
 
   it('serves two different models', () => {
     assert.notEqual(DEFAULT_MODEL, 'v1');
-    const [v1, next] = replicas.map((r) => `${r.engine.card.name}@${r.engine.card.version}`);
+    const [v1, next] = replicas.map((r) => `${r.engine.card.name}@${r.versions.defaultVersion}`);
     assert.notEqual(v1, next);
   });
 
@@ -61,7 +61,7 @@ describe('a canary: v1 and the default model side by side', () => {
     );
     assert.equal(summary.total.good_error_rate, 0);
 
-    const key = (r: Replica) => `${r.engine.card.name}@${r.engine.card.version}`;
+    const key = (r: Replica) => `${r.engine.card.name}@${r.versions.defaultVersion}`;
     assert.deepEqual(summary.total.by_model, {
       [key(replicas[0]!)]: { answered: summary.targets[0]!.good_requests, accuracy: 0 },
       [key(replicas[1]!)]: { answered: summary.targets[1]!.good_requests, accuracy: 1 },
@@ -69,7 +69,8 @@ describe('a canary: v1 and the default model side by side', () => {
 
     for (const [i, replica] of replicas.entries()) {
       const text = await (await fetch(replica.metricsUrl)).text();
-      const { name, version } = replica.engine.card;
+      const { name } = replica.engine.card;
+      const version = replica.versions.defaultVersion;
       assert.equal(sample(text, 'mnist_model_info', { model: name, version }), 1, `${name}@${version} on ${i}`);
       assert.equal(
         sample(text, 'mnist_prediction_confidence_count'),

@@ -57,13 +57,29 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
 
+  private idle: (() => void)[] = [];
+
   constructor(
-    private readonly engine: Pick<Engine, 'predict'>,
+    private engine: Pick<Engine, 'predict'>,
     private readonly options: BatcherOptions,
   ) {}
 
   get depth(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Runs the next batches on `engine`. A batch runs synchronously, so a swap always falls between
+   * two: the queue carries over, nothing is run twice or lost.
+   */
+  useEngine(engine: Pick<Engine, 'predict'>): void {
+    this.engine = engine;
+  }
+
+  /** Resolves once the queue is empty (at once if it is). */
+  drained(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   /**
@@ -124,6 +140,7 @@ export class Batcher {
     const batch = this.queue.splice(0, this.options.maxBatchSize);
     if (batch.length > 0) this.run(batch);
     if (this.queue.length > 0) this.schedule();
+    else for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private run(batch: Pending[]): void {

@@ -34,8 +34,19 @@ export function toPrediction(probabilities: ArrayLike<number>): Prediction {
 export async function createEngine(options: { modelDir: string; backend: 'auto' | BackendName }): Promise<Engine> {
   const backend = await selectBackend(options.backend === 'auto' ? BACKENDS : [options.backend]);
   const [card, model] = await Promise.all([readModelCard(options.modelDir), loadModel(options.modelDir)]);
+  // A refused model's weights are freed: a replica that refuses bad models keeps no memory of them.
   const outputShape = model.outputs[0]?.shape;
-  if (outputShape?.[1] !== MNIST_CLASSES) throw new Error(`model outputs [${outputShape}], expected 10 classes`);
+  const inputShape = model.inputs[0]?.shape.slice(1);
+  const problem =
+    outputShape?.[1] !== MNIST_CLASSES || model.outputs.length !== 1
+      ? `model outputs [${outputShape}], expected 10 classes`
+      : inputShape?.join() !== MNIST_INPUT_SHAPE.join() || model.inputs.length !== 1
+        ? `model takes [${inputShape}], expected [${MNIST_INPUT_SHAPE.join()}]`
+        : undefined;
+  if (problem) {
+    model.dispose();
+    throw new Error(problem);
+  }
 
   const predict = (inputs: readonly Float32Array[]): Prediction[] => {
     if (inputs.length === 0) return [];

@@ -22,6 +22,10 @@ export const ERRORS = {
   },
   empty_image: { status: 400, when: 'the image bytes are empty' },
   not_found: { status: 404, when: 'no route matches the path' },
+  unknown_version: {
+    status: 404,
+    when: 'the model version a request names (?version=, X-Model-Version, /versions/{v}) is not served by this replica',
+  },
   method_not_allowed: { status: 405, when: 'the route exists but not for this method (the Allow header lists them)' },
   request_timeout: { status: 408, when: 'the whole request did not arrive within REQUEST_TIMEOUT_MS' },
   length_required: { status: 411, when: 'a multipart upload does not declare its Content-Length' },
@@ -37,6 +41,10 @@ export const ERRORS = {
   blank_image: {
     status: 422,
     when: 'the picture holds no ink that stands out from the paper and its noise, or only a speck: there is no digit to classify',
+  },
+  model_refused: {
+    status: 422,
+    when: 'the model admin endpoint (metrics port) refused a load or unload: the model does not load, is not an MNIST model or misses its known digits, or the version is the default; the versions served are unchanged',
   },
   overloaded: { status: 429, when: 'the inference queue is full (MAX_QUEUE); retry after Retry-After' },
   headers_too_large: { status: 431, when: 'the request headers exceed 16 KiB' },

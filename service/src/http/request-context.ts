@@ -32,6 +32,8 @@ export interface RequestState {
   requestId: string;
   /** Runs the given callback when the client disconnects before its answer has been sent. */
   onClientGone: OnClientGone;
+  /** The model version that took the request, once one has. */
+  version?: string;
 }
 
 /**
@@ -118,6 +120,7 @@ export function requestContext(options: {
         client_ip: ip,
         bytes_in: io.received,
         bytes_out: io.sent,
+        ...(state.version ? { version: state.version } : {}),
         ...(error ? { error_code: error.code } : {}),
       };
       // At hundreds of requests a second the access log is mostly the same line: keep a sample
@@ -137,6 +140,7 @@ export function requestContext(options: {
         receivedBytes: io.received,
         sentBytes: io.sent,
         clientIp: ip,
+        version: state.version,
       });
     }
   };

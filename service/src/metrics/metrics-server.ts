@@ -4,14 +4,17 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { AdminHandler } from '../admin/model-admin.ts';
 import { ERRORS, errorBody, type ErrorCode } from '../http/errors.ts';
 
-export function createMetricsServer(registry: Registry): Server {
+/** `admin`, when given, answers the paths it knows first (the model admin endpoint). */
+export function createMetricsServer(registry: Registry, admin?: AdminHandler): Server {
   const answer = (res: ServerResponse, code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
     res.writeHead(ERRORS[code].status, { 'Content-Type': 'application/json', ...headers });
     res.end(errorBody(code, message));
   };
   return createServer((req, res) => {
+    if (admin?.(req, res)) return;
     const path = req.url!.split('?')[0]; // a server's requests always have a URL
     if (path !== '/metrics') {
       answer(res, 'not_found', 'metrics are served at GET /metrics');

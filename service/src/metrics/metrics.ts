@@ -16,7 +16,9 @@ const CONFIDENCE_BUCKETS = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999];
 export interface MetricsOptions {
   registry: Registry;
   clientIpLimit: number;
-  model: { name: string; version: string; backend: string };
+  backend: string;
+  /** The versions served now, the default first; read at every scrape. */
+  versions: () => { version: string; model: string; build: string }[];
   build: { version: string };
   /** Read at every scrape; null or missing fields leave those series out. */
   readCgroup: () => CgroupStats | null;
@@ -107,14 +109,34 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   });
   const predictions = new Counter({
     name: 'mnist_predictions_total',
-    help: 'Answers by predicted digit.',
-    labelNames: ['digit'],
+    help: 'Answers by predicted digit and model version.',
+    labelNames: ['digit', 'version'],
     registers,
   });
   const confidence = new Histogram({
     name: 'mnist_prediction_confidence',
-    help: 'Probability of the predicted digit.',
+    help: 'Probability of the predicted digit, by model version.',
+    labelNames: ['version'],
     buckets: CONFIDENCE_BUCKETS,
+    registers,
+  });
+  const versionRequests = new Counter({
+    name: 'mnist_version_requests_total',
+    help: 'Requests a model version took (/predict, /v2 inference), by outcome: ok, rejected (4xx), failed (5xx).',
+    labelNames: ['version', 'outcome'],
+    registers,
+  });
+  const versionDuration = new Histogram({
+    name: 'mnist_version_request_duration_seconds',
+    help: 'Time from receiving a request a model version took to sending its answer.',
+    labelNames: ['version'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const modelLoads = new Counter({
+    name: 'mnist_model_loads_total',
+    help: 'Model versions loaded or refused by the admin endpoint since start.',
+    labelNames: ['outcome'],
     registers,
   });
   const dropped = new Counter({
@@ -130,10 +152,25 @@ export function createMetrics(options: MetricsOptions): Telemetry {
   });
   new Gauge({
     name: 'mnist_model_info',
-    help: 'The served model; always 1.',
+    help: 'The default model version, which requests naming none get; always 1.',
     labelNames: ['model', 'version', 'backend'],
     registers,
-  }).set({ model: options.model.name, version: options.model.version, backend: options.model.backend }, 1);
+    collect() {
+      this.reset();
+      for (const { model, version } of options.versions().slice(0, 1))
+        this.set({ model, version, backend: options.backend }, 1);
+    },
+  });
+  new Gauge({
+    name: 'mnist_model_version_info',
+    help: "Every model version served, its model and build (the card's version), and whether it is the default; always 1.",
+    labelNames: ['version', 'model', 'build', 'default'],
+    registers,
+    collect() {
+      this.reset();
+      options.versions().forEach((v, i) => this.set({ ...v, default: String(i === 0) }, 1));
+    },
+  });
   new Gauge({
     name: 'mnist_build_info',
     help: 'Service version and Node.js runtime; always 1.',
@@ -170,6 +207,11 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       received.inc(r.receivedBytes);
       sent.inc(r.sentBytes);
       clientRequests.inc({ client_ip: clientIps.label(r.clientIp) });
+      if (r.version !== undefined) {
+        const outcome = r.status < 400 ? 'ok' : r.status < 500 ? 'rejected' : 'failed';
+        versionRequests.inc({ version: r.version, outcome });
+        versionDuration.observe({ version: r.version }, r.seconds);
+      }
     },
     predictionServed(seconds, sourcePixels) {
       apiRuntime.set(seconds);
@@ -182,10 +224,11 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       inference.observe(seconds);
       batchSize.observe(size);
     },
-    predicted(digit, p) {
-      predictions.inc({ digit: String(digit) });
-      confidence.observe(p);
+    predicted(digit, p, version) {
+      predictions.inc({ digit: String(digit), version });
+      confidence.observe({ version }, p);
     },
+    modelLoaded: (outcome) => modelLoads.inc({ outcome }),
     rejected: (reason, via) => rejected.inc({ reason, via }),
     inferRows: (rows) => inferRows.observe(rows),
     connectionDropped: () => dropped.inc(),

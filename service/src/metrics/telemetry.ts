@@ -11,6 +11,8 @@ export interface RequestRecord {
   receivedBytes: number;
   sentBytes: number;
   clientIp: string;
+  /** The model version that took the request, if one did. */
+  version: string | undefined;
 }
 
 /**
@@ -28,11 +30,14 @@ export interface Telemetry {
   preprocessed(seconds: number): void;
   queueWaited(seconds: number): void;
   inferred(seconds: number, batchSize: number): void;
-  predicted(digit: number, confidence: number): void;
+  /** One answer of the model `version`. */
+  predicted(digit: number, confidence: number, version: string): void;
   /** A 4xx refusal, by its error code, and whether the request came through the load balancer. */
   rejected(reason: string, via: Via): void;
   /** The digits of one Open Inference Protocol request. */
   inferRows(rows: number): void;
   /** A connection closed as it arrived: MAX_CONNECTIONS were open. */
   connectionDropped(): void;
+  /** A load asked of the model admin endpoint. */
+  modelLoaded(outcome: 'loaded' | 'refused'): void;
 }

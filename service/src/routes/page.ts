@@ -92,13 +92,13 @@ export const PAGE = `<!doctype html>
  * (curl accepts anything); and the page's script at /app.js, `scriptFile` the compiled script
  * (tests pass another).
  */
-export function registerPage(router: Router, index: object, scriptFile: URL = SCRIPT): void {
+export function registerPage(router: Router, index: () => object, scriptFile: URL = SCRIPT): void {
   router.get('/', (ctx) => {
     ctx.vary('Accept');
     if (ctx.accepts('json', 'html') === 'html') {
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = PAGE;
-    } else ctx.body = index;
+    } else ctx.body = index();
   });
   let script: Buffer;
   try {

@@ -1,20 +1,21 @@
 /** POST /predict: payload -> MNIST input -> batched inference -> answer. */
 import type { Context } from 'koa';
-import type { Batcher } from '../engine/batcher.ts';
+import type { ModelVersions } from '../engine/model-versions.ts';
 import type { Payload } from '../http/payload.ts';
 import { ApiError } from '../http/errors.ts';
 import type { RequestState } from '../http/request-context.ts';
+import { askedVersion, VERSION_HEADER } from '../http/version-choice.ts';
 import type { Decoder } from '../imaging/offload.ts';
 import { pixelsToModelInput } from '../imaging/to-model-input.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 
 export interface PredictDeps {
   readPayload: (ctx: Context) => Promise<Payload>;
-  batcher: Pick<Batcher, 'predict'>;
+  versions: Pick<ModelVersions, 'get'>;
   telemetry: Telemetry;
   decoder: Pick<Decoder, 'toModelInput'>;
   replica: string;
-  model: { name: string; version: string; backend: string };
+  backend: string;
 }
 
 const ms = (seconds: number) => Number((seconds * 1000).toFixed(3));
@@ -34,6 +35,10 @@ export function predictHandler(deps: PredictDeps) {
   return async function predict(ctx: Context): Promise<void> {
     const started = performance.now();
     const explain = wantsExplanation(ctx);
+    const served = deps.versions.get(askedVersion(ctx));
+    const state = ctx.state as RequestState;
+    state.version = served.name;
+    ctx.set(VERSION_HEADER, served.name);
     const payload = await deps.readPayload(ctx);
     const t0 = performance.now();
     const { input, sourcePixels, crop } =
@@ -41,10 +46,10 @@ export function predictHandler(deps: PredictDeps) {
     const preprocessSeconds = (performance.now() - t0) / 1000;
     deps.telemetry.preprocessed(preprocessSeconds);
     // A client that disconnects while its input waits for a batch takes it out of the queue.
-    const batched = await deps.batcher.predict(input, (ctx.state as RequestState).onClientGone);
+    const batched = await served.batcher.predict(input, state.onClientGone);
     const { prediction } = batched;
     deps.telemetry.queueWaited(batched.queueSeconds);
-    deps.telemetry.predicted(prediction.digit, prediction.confidence);
+    deps.telemetry.predicted(prediction.digit, prediction.confidence, served.name);
     ctx.body = {
       digit: prediction.digit,
       confidence: prediction.confidence,
@@ -54,9 +59,9 @@ export function predictHandler(deps: PredictDeps) {
       queue_ms: ms(batched.queueSeconds),
       inference_ms: ms(batched.inferenceSeconds),
       batch_size: batched.batchSize,
-      model: deps.model.name,
-      model_version: deps.model.version,
-      backend: deps.model.backend,
+      model: served.engine.card.name,
+      model_version: served.name,
+      backend: deps.backend,
       replica: deps.replica,
       ...(explain ? { explain: { model_input: Array.from(input, (v) => Math.round(v * 1000) / 1000), crop } } : {}),
     };

@@ -1,14 +1,14 @@
 /**
  * The Open Inference Protocol's REST routes (v2: server and model metadata, health, inference),
- * beside /predict, for the clients of Triton, KServe and MLServer. The model is `mnist`, at the
- * version this replica serves. An inference's N rows enter the batcher as N inputs.
+ * beside /predict, for the clients of Triton, KServe and MLServer. The model is `mnist`, at every
+ * version this replica serves. An inference's N rows enter its version's batcher as N inputs.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Batcher } from '../engine/batcher.ts';
-import type { ModelCard } from '../engine/model-card.ts';
+import type { ModelVersions } from '../engine/model-versions.ts';
 import { ApiError } from '../http/errors.ts';
 import type { RequestState } from '../http/request-context.ts';
+import { askedVersion, VERSION_HEADER } from '../http/version-choice.ts';
 import type { Decoder } from '../imaging/offload.ts';
 import { greyPixelsToModelInput } from '../imaging/to-model-input.ts';
 import { MNIST_CLASSES, MNIST_SIDE, scaleToUnit } from '../mnist.ts';
@@ -19,10 +19,9 @@ import type { Readiness } from './probes.ts';
 export const MODEL_NAME = 'mnist';
 
 export interface V2Deps {
-  card: ModelCard;
+  versions: Pick<ModelVersions, 'get' | 'names'>;
   readiness: Readiness;
   serviceVersion: string;
-  batcher: Pick<Batcher, 'predictAll'>;
   decoder: Pick<Decoder, 'toModelInput'>;
   readJson: (ctx: Context) => Promise<unknown>;
   maxRows: number;
@@ -30,15 +29,15 @@ export interface V2Deps {
 }
 
 export function registerV2(router: Router, deps: V2Deps): void {
-  const version = deps.card.version;
-  /** The model and version a path names: 404 for any other. */
+  /**
+   * The model a path names (404 for any other) at the version its path names, else the one the
+   * request asks for as /predict's are asked, else the default.
+   */
   const model = (ctx: Context) => {
-    const { name, version: asked } = ctx.params as { name: string; version?: string };
+    const { name, version } = ctx.params as { name: string; version?: string };
     if (name !== MODEL_NAME)
       throw new ApiError('not_found', `unknown model "${name}"; this server serves "${MODEL_NAME}"`);
-    if (asked !== undefined && asked !== version) {
-      throw new ApiError('not_found', `model "${name}" has no version "${asked}"; it serves "${version}"`);
-    }
+    return deps.versions.get(version ?? askedVersion(ctx));
   };
   const ready = () => deps.readiness.ready && !deps.readiness.draining;
 
@@ -57,7 +56,7 @@ export function registerV2(router: Router, deps: V2Deps): void {
       model(ctx);
       ctx.body = {
         name: MODEL_NAME,
-        versions: [version],
+        versions: deps.versions.names(),
         platform: 'tensorflowjs_layers',
         inputs: [{ name: 'input', datatype: 'UINT8', shape: [-1, MNIST_SIDE, MNIST_SIDE] }],
         outputs: [
@@ -71,7 +70,10 @@ export function registerV2(router: Router, deps: V2Deps): void {
       ctx.body = { name: MODEL_NAME, ready: ready() };
     });
     router.post(`${base}/infer`, async (ctx) => {
-      model(ctx);
+      const served = model(ctx);
+      const state = ctx.state as RequestState;
+      state.version = served.name;
+      ctx.set(VERSION_HEADER, served.name);
       if (!ready()) throw new ApiError(deps.readiness.draining ? 'draining' : 'starting', 'the model is not ready');
       let request;
       try {
@@ -86,10 +88,10 @@ export function registerV2(router: Router, deps: V2Deps): void {
           ? await Promise.all(rows.images.map(async (bytes) => (await deps.decoder.toModelInput(bytes)).input))
           : rows.rows.map((row) => (rows.normalise ? greyPixelsToModelInput(row).input : scaleToUnit(row)));
       deps.telemetry.inferRows(inputs.length);
-      const answers = await deps.batcher.predictAll(inputs, (ctx.state as RequestState).onClientGone);
+      const answers = await served.batcher.predictAll(inputs, state.onClientGone);
       for (const { prediction, queueSeconds } of answers) {
         deps.telemetry.queueWaited(queueSeconds);
-        deps.telemetry.predicted(prediction.digit, prediction.confidence);
+        deps.telemetry.predicted(prediction.digit, prediction.confidence, served.name);
       }
       const outputs = request.outputs.map((name) =>
         name === 'digit'
@@ -101,7 +103,12 @@ export function registerV2(router: Router, deps: V2Deps): void {
               data: answers.flatMap((a) => a.prediction.probabilities),
             },
       );
-      ctx.body = { model_name: MODEL_NAME, model_version: version, ...(request.id ? { id: request.id } : {}), outputs };
+      ctx.body = {
+        model_name: MODEL_NAME,
+        model_version: served.name,
+        ...(request.id ? { id: request.id } : {}),
+        outputs,
+      };
     });
   }
 }

@@ -9,7 +9,10 @@ import { DEFAULT_MODEL, DEFAULT_MODEL_DIR, SHIPPED_MODELS_DIR } from '../../src/
 import { scaleToUnit } from '../../src/mnist.ts';
 import { digits } from '../../../devkit/testing.ts';
 
-const SHIPPED = readdirSync(SHIPPED_MODELS_DIR).sort();
+const SHIPPED = readdirSync(SHIPPED_MODELS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
 it('ships the default model among its models', () => {
   assert.ok(SHIPPED.includes(DEFAULT_MODEL), `${DEFAULT_MODEL} in ${SHIPPED.join(', ')}`);

@@ -40,6 +40,7 @@ const telemetry: Telemetry = {
   predicted: () => {},
   inferRows: () => {},
   connectionDropped: () => {},
+  modelLoaded: () => {},
 };
 const gone: string[] = [];
 

@@ -121,7 +121,7 @@ describe('the inference API over real HTTP', () => {
     assert.equal(body.batch_size, 1);
     assert.deepEqual(
       [body.model, body.model_version, body.backend],
-      [replica.engine.card.name, replica.engine.card.version, replica.engine.backend],
+      [replica.engine.card.name, replica.versions.defaultVersion, replica.engine.backend],
     );
   });
 

@@ -19,7 +19,7 @@ describe("the drawing page's script", () => {
     const source = `console.log(${JSON.stringify('a digit ' + Math.random())});\n`;
     writeFileSync(file, source);
     const router = new Router();
-    registerPage(router, {}, pathToFileURL(file));
+    registerPage(router, () => ({}), pathToFileURL(file));
     const server = new Koa().use(router.routes()).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
@@ -35,7 +35,7 @@ describe("the drawing page's script", () => {
 
   it('is missing only if the build did not run, and start-up says so', () => {
     const missing = pathToFileURL(join(tmpdir(), 'no-such-dir', 'app.js'));
-    assert.throws(() => registerPage(new Router(), {}, missing), {
+    assert.throws(() => registerPage(new Router(), () => ({}), missing), {
       message: `the drawing page's script ${missing.pathname} is missing: run npm run build`,
     });
   });
