@@ -11,6 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY service/src service/src
 COPY service/web service/web
 COPY autoscaler/src autoscaler/src
+COPY rollout/src rollout/src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
@@ -56,6 +57,7 @@ COPY --from=build /app/dist/service/src ./service/src
 COPY --from=build /app/dist/service/web ./service/web
 # The Swarm stack's autoscaler runs from this image too (`node autoscaler/src/main.js`).
 COPY --from=build /app/dist/autoscaler/src ./autoscaler/src
+COPY --from=build /app/dist/rollout/src ./rollout/src
 COPY service/models ./service/models
 COPY service/healthcheck.sh service/published-port-watchdog.sh ./service/
 USER node

@@ -5,16 +5,8 @@
  * idle); the highest it was over a longer span; and the time of the newest sample, so that a
  * Prometheus that answers but no longer scrapes is seen as stale.
  */
-import { z } from 'zod';
 import type { Observation } from './policy.ts';
-
-const vector = z.object({
-  status: z.literal('success'),
-  data: z.object({
-    resultType: z.literal('vector'),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
-  }),
-});
+import { instantVector, type PrometheusSource } from './prometheus-query.ts';
 
 const SERIES = 'mnist_inflight_requests{job="mnist"}';
 
@@ -26,26 +18,14 @@ export const recentPeakQuery = (windowS: number, peakS: number) =>
   `max_over_time((avg_over_time(${SERIES}[${windowS}s]))[${Math.max(peakS, windowS)}s:${PEAK_STEP_S}s]) and ${SERIES}`;
 export const newestSampleQuery = `max(timestamp(${SERIES}))`;
 
-export interface LoadSource {
-  url: string;
+export interface LoadSource extends PrometheusSource {
   windowS: number;
   /** How far back the recent peak reaches (the down-cooldown). */
   peakS: number;
-  /** Sent as the Authorization header when set. */
-  authorization?: string;
-  timeoutMs?: number;
 }
 
-async function instant(source: LoadSource, query: string) {
-  const url = new URL('api/v1/query', source.url.endsWith('/') ? source.url : `${source.url}/`);
-  url.searchParams.set('query', query);
-  const response = await fetch(url, {
-    headers: source.authorization ? { authorization: source.authorization } : {},
-    signal: AbortSignal.timeout(source.timeoutMs ?? 3000),
-  });
-  if (!response.ok) throw new Error(`Prometheus answered ${response.status}`);
-  return vector.parse(await response.json()).data.result.map((r) => Number(r.value[1]));
-}
+const instant = async (source: LoadSource, query: string) =>
+  (await instantVector(source, query)).map((s) => s.value);
 
 export async function observeLoad(source: LoadSource): Promise<Observation> {
   try {

@@ -5,6 +5,8 @@
  */
 import { autoscalerSchema, parseAutoscalerConfig, policyOf } from '../../autoscaler/src/config.ts';
 import { createAutoscalerMetrics } from '../../autoscaler/src/metrics.ts';
+import { rolloutSchema } from '../../rollout/src/config.ts';
+import { createRolloutMetrics } from '../../rollout/src/metrics.ts';
 import { DASHBOARDS } from '../../grafana/src/dashboards.ts';
 import type { DashboardSpec } from '../../grafana/src/builder.ts';
 import { readFileSync } from 'node:fs';
@@ -100,16 +102,21 @@ function settingsTable(schema: z.ZodObject): string {
 export function renderConfiguration(
   schema: z.ZodObject = configSchema,
   autoscaler: z.ZodObject = autoscalerSchema,
+  rollout: z.ZodObject = rolloutSchema,
 ): string {
   return (
-    HEADER('Configuration', 'service/src/config.ts and autoscaler/src/config.ts') +
+    HEADER('Configuration', 'service/src/config.ts, autoscaler/src/config.ts and rollout/src/config.ts') +
     'Environment variables of a replica, read and validated once at start-up: a bad value stops the\n' +
     'process with a message naming the variable. An empty value counts as unset.\n\n' +
     settingsTable(schema) +
     '\n## The autoscaler\n\n' +
     "The Swarm stack's autoscaler (docs/scaling.md, Autoscaling) reads its own, the same way; compose has\n" +
     'no autoscaler (two fixed replicas).\n\n' +
-    settingsTable(autoscaler)
+    settingsTable(autoscaler) +
+    '\n## The rollout controller\n\n' +
+    "Compose's rollout controller (docs/model.md, Rolling a version out) reads its own, the same way;\n" +
+    'compose.yaml passes each from .env.\n\n' +
+    settingsTable(rollout)
   );
 }
 
@@ -197,13 +204,21 @@ export function autoscalerRegistry(): Registry {
   return registry;
 }
 
+/** A registry holding every metric the rollout controller declares. */
+export function rolloutRegistry(): Registry {
+  const registry = new Registry();
+  createRolloutMetrics(registry);
+  return registry;
+}
+
 export async function renderMetrics(
   registry: Registry = replicaRegistry(),
   autoscaler: Registry = autoscalerRegistry(),
+  rollout: Registry = rolloutRegistry(),
 ): Promise<string> {
   const replica = await metricsTable(registry, ['replica']);
   return (
-    HEADER('Metrics', 'service/src/metrics/ and autoscaler/src/metrics.ts') +
+    HEADER('Metrics', 'service/src/metrics/, autoscaler/src/metrics.ts and rollout/src/metrics.ts') +
     'Served by each replica at `GET /metrics` on its metrics port. Every series carries a `replica` label;\n' +
     'names are in base units (seconds, bytes) and counters end in `_total`. The container series exist only\n' +
     'while the cgroup reports a value (no CPU limit: no `mnist_container_cpu_limit_cores`).\n\n' +
@@ -213,7 +228,10 @@ export async function renderMetrics(
     '.\n\n## The autoscaler\n\n' +
     "Served by the Swarm stack's autoscaler at `GET /metrics` on `AUTOSCALE_METRICS_PORT` (Prometheus's job\n" +
     '`autoscaler`).\n\n' +
-    (await metricsTable(autoscaler, [])).table
+    (await metricsTable(autoscaler, [])).table +
+    '\n## The rollout controller\n\n' +
+    "Served by compose's rollout controller at `GET /metrics` on `ROLLOUT_PORT` (Prometheus's job `rollout`).\n\n" +
+    (await metricsTable(rollout, [])).table
   );
 }
 

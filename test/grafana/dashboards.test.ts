@@ -18,7 +18,7 @@ import {
   type MonitoringProcess,
 } from '../../devkit/monitoring-process.ts';
 import { installed, requireTool, startTestReplica } from '../../devkit/testing.ts';
-import { autoscalerRegistry } from '../../scripts/docs/references.ts';
+import { autoscalerRegistry, rolloutRegistry } from '../../scripts/docs/references.ts';
 import { metricNames } from './promql-names.ts';
 
 interface Panel {
@@ -107,6 +107,7 @@ describe('Grafana dashboards', () => {
     }
     // The autoscaler's (Swarm only) from its registry.
     for (const name of namesIn(await autoscalerRegistry().metrics())) known.add(name);
+    for (const name of namesIn(await rolloutRegistry().metrics())) known.add(name);
     for (const file of readdirSync('prometheus/rules')) {
       const rules = parseYaml(readFileSync(`prometheus/rules/${file}`, 'utf8')) as {
         groups: { rules: { record?: string }[] }[];

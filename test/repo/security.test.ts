@@ -89,7 +89,14 @@ describe('security of the shipped configuration', () => {
         v.startsWith('monitoring-credentials:'),
       );
     const readers = services.filter(([name]) => mounts(name).length > 0).map(([name]) => name);
-    assert.deepEqual(readers.sort(), ['alertmanager', 'grafana', 'lb', 'monitoring-credentials', 'prometheus']);
+    assert.deepEqual(readers.sort(), [
+      'alertmanager',
+      'grafana',
+      'lb',
+      'monitoring-credentials',
+      'prometheus',
+      'rollout',
+    ]);
     for (const name of readers.filter((n) => n !== 'monitoring-credentials')) {
       assert.ok(
         mounts(name).every((v) => v.endsWith(':ro')),
