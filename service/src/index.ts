@@ -24,4 +24,5 @@ export { loadModel, modelSaver } from './engine/model-files.ts';
 export { ApiError, ERRORS, renderError, type ErrorCode } from './http/errors.ts';
 export { fileFromForm } from './http/multipart.ts';
 export { createMetrics } from './metrics/metrics.ts';
+export { inputFeatures } from './metrics/input-features.ts';
 export { openApiDocument } from './routes/openapi.ts';

@@ -20,6 +20,10 @@ export const run = promisify(execFile);
 // The tier runs with Prometheus's host port moved by its setting, as a user whose 9090 is taken
 // would; the scripts it runs (compare.sh) inherit the setting as theirs would.
 process.env.PROMETHEUS_PORT ??= '19090';
+// The rollout controller's steps, shorter than a user's: a rollout fits in a minute.
+process.env.ROLLOUT_STEP_S ??= '10';
+process.env.ROLLOUT_INTERVAL_S ??= '2';
+process.env.ROLLOUT_MIN_REQUESTS ??= '30';
 // The monitoring's password (Prometheus, Alertmanager, the stats page), as a user's .env sets it.
 process.env.MONITORING_PASSWORD ??= `monitoring-${process.pid}-${Date.now()}`;
 // The test's own Grafana admin password, so its API can be asked as admin where Grafana runs, and
@@ -125,7 +129,14 @@ export async function startStack(): Promise<{ withGrafana: boolean; alerts: Aler
 }
 
 /** Every service of the cluster but Grafana (whose image may be missing) and the load profile. */
-export const SERVICES = [...REPLICAS.map((r) => r.name), 'lb', 'node-exporter', 'prometheus', 'alertmanager'];
+export const SERVICES = [
+  ...REPLICAS.map((r) => r.name),
+  'lb',
+  'node-exporter',
+  'prometheus',
+  'alertmanager',
+  'rollout',
+];
 
 /** Removes the stack with its volumes and checks nothing is left. */
 export async function stopStack(): Promise<void> {

@@ -6,7 +6,7 @@
  * same answers, flatter probabilities) is rolled back at its first share. Not one request fails.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,27 +20,12 @@ import { Rollout, type RolloutState } from '../../rollout/src/rollout.ts';
 import { SHIPPED_MODELS_DIR } from '../../service/src/index.ts';
 import { freePorts } from '../../devkit/free-port.ts';
 import { haveHaproxy, startBalancer, type Balancer } from '../../devkit/haproxy.ts';
+import { writeLessConfidentModel } from '../../devkit/worse-model.ts';
 import { PROMETHEUS, startPrometheus, type MonitoringProcess } from '../../devkit/monitoring-process.ts';
 import { digits, sample, startTestReplica } from '../../devkit/testing.ts';
 
 type Replica = Awaited<ReturnType<typeof startTestReplica>>;
 const MAP = fileURLToPath(new URL('../../haproxy/canary.map', import.meta.url));
-
-/** v1 with its last layer's kernel and bias times `factor`: the same argmax, flatter probabilities. */
-function flattened(repo: string, name: string, factor: number): void {
-  const dir = join(repo, name);
-  cpSync(join(SHIPPED_MODELS_DIR, 'v1'), dir, { recursive: true });
-  const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
-    weightsManifest: { weights: { shape: number[] }[] }[];
-  };
-  const specs = model.weightsManifest[0]!.weights;
-  const sizes = specs.map((w) => w.shape.reduce((a, b) => a * b, 1));
-  const bytes = readFileSync(join(dir, 'weights.bin'));
-  const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  const lastTwo = sizes.at(-2)! + sizes.at(-1)!;
-  for (let i = weights.length - lastTwo; i < weights.length; i++) weights[i]! *= factor;
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weights.buffer));
-}
 
 describe('the rollout controller', { skip: (!haveHaproxy() || !PROMETHEUS) && 'needs haproxy and prometheus' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-'));
@@ -55,7 +40,7 @@ describe('the rollout controller', { skip: (!haveHaproxy() || !PROMETHEUS) && 'n
   before(async () => {
     const repo = join(dir, 'models');
     for (const v of ['v1', 'v2']) cpSync(join(SHIPPED_MODELS_DIR, v), join(repo, v), { recursive: true });
-    flattened(repo, 'flat', 0.25);
+    writeLessConfidentModel(join(repo, 'flat'));
     for (const name of ['mnist-1', 'mnist-2']) {
       replicas.push(
         await startTestReplica({

@@ -522,6 +522,129 @@ export const clusterOverview: DashboardSpec = {
       ],
     },
     {
+      title: 'Model versions and rollout',
+      panels: [
+        {
+          type: 'stat',
+          title: 'Canary share in effect',
+          description:
+            "The share of the requests naming no version that the entry point sends to the canary version, read back from the balancer's canary map by the rollout controller (npm run rollout); 0 between rollouts.",
+          unit: 'percent',
+          width: 4,
+          queries: [{ expr: 'max(mnist_rollout_share_percent)', legend: 'share' }],
+        },
+        {
+          type: 'timeseries',
+          title: 'Requests by model version',
+          description:
+            'Requests each model version answered per second over the selected replicas: during a rollout, the canary and the stable version side by side.',
+          unit: 'reqps',
+          width: 5,
+          queries: [
+            {
+              expr: `sum by (version) (rate(mnist_version_requests_total{outcome="ok",${R}}[${RATE}]))`,
+              legend: '{{version}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Latency p95 by model version',
+          description:
+            "The 95th percentile of each version's request latency: what the rollout controller holds the canary's to (at most ROLLOUT_MAX_LATENCY_RATIO times stable's).",
+          unit: 's',
+          width: 5,
+          queries: [
+            {
+              expr: `histogram_quantile(0.95, sum by (version, le) (rate(mnist_version_request_duration_seconds_bucket{${R}}[${RATE}])))`,
+              legend: '{{version}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Mean confidence by model version',
+          description:
+            "The mean probability of the digits each version answered: the rollout controller rolls a canary back when its mean falls ROLLOUT_MAX_CONFIDENCE_DROP below stable's.",
+          unit: 'percentunit',
+          width: 5,
+          queries: [
+            {
+              expr: `sum by (version) (rate(mnist_prediction_confidence_sum{${R}}[${RATE}])) / sum by (version) (rate(mnist_prediction_confidence_count{${R}}[${RATE}]))`,
+              legend: '{{version}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Failed requests by model version',
+          description:
+            "The share of each version's requests that failed (5xx): the rollout controller's third bound (ROLLOUT_MAX_ERROR_RATIO_INCREASE over stable's).",
+          unit: 'percentunit',
+          width: 5,
+          queries: [
+            {
+              expr: `sum by (version) (rate(mnist_version_requests_total{outcome="failed",${R}}[${RATE}])) / sum by (version) (rate(mnist_version_requests_total{${R}}[${RATE}]))`,
+              legend: '{{version}}',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'Input drift',
+      panels: [
+        {
+          type: 'timeseries',
+          title: 'Predicted class mix against training',
+          description:
+            "Each digit's share of the answers over 30 minutes (cluster:mnist_class_share:ratio_rate30m) minus its share of MNIST's training set: above zero, sent more often than in training.",
+          unit: 'percentunit',
+          width: 8,
+          queries: [
+            {
+              expr: 'cluster:mnist_class_share:ratio_rate30m - on (digit) training:mnist_class_share:ratio',
+              legend: '{{digit}}',
+            },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Class-mix distance from training',
+          description:
+            "How far the last 30 minutes' mix of predicted digits is from the training set's (total variation distance: 0 the same, 1 nothing in common); MnistInputDrift fires above 0.25.",
+          unit: 'none',
+          width: 6,
+          thresholds: [{ value: 0.25, alert: 'MnistInputDrift' }],
+          queries: [{ expr: 'cluster:mnist_class_mix_drift:distance30m', legend: 'distance' }],
+        },
+        {
+          type: 'timeseries',
+          title: 'Ink share: live against training',
+          description:
+            "The mean share of ink pixels in what the model was given over 30 minutes, and MNIST's training digits' (13%): thicker or thinner strokes, larger or smaller digits show here.",
+          unit: 'percentunit',
+          width: 5,
+          queries: [
+            { expr: 'cluster:mnist_input_ink_fraction:mean_rate30m', legend: 'live' },
+            { expr: 'training:mnist_input_ink_fraction:mean', legend: 'training' },
+          ],
+        },
+        {
+          type: 'timeseries',
+          title: 'Ink centre offset: live against training',
+          description:
+            "The mean distance in pixels of the ink's centre of mass from the middle of what the model was given, and MNIST's training digits' (0.8 px).",
+          unit: 'none',
+          width: 5,
+          queries: [
+            { expr: 'cluster:mnist_input_centre_offset_pixels:mean_rate30m', legend: 'live' },
+            { expr: 'training:mnist_input_centre_offset_pixels:mean', legend: 'training' },
+          ],
+        },
+      ],
+    },
+    {
       title: 'Replica $replica',
       repeat: 'replica',
       panels: [

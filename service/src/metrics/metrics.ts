@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { CgroupStats } from './cgroup.ts';
 import { ClientIpLabels } from './client-ip-labels.ts';
 import { registerContainerMetrics } from './container.ts';
+import { inputFeatures } from './input-features.ts';
 import type { RequestRecord, Telemetry } from './telemetry.ts';
 
 /** From a cached 28x28 answer (~0.3 ms) to a large photo under overload (seconds). */
@@ -133,6 +134,18 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  const inkFraction = new Histogram({
+    name: 'mnist_input_ink_fraction',
+    help: "Share of the model input's pixels that are ink (above 0.5): MNIST's training digits have 13% (5-95%: 7-21%).",
+    buckets: [0.03, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.4],
+    registers,
+  });
+  const centreOffset = new Histogram({
+    name: 'mnist_input_centre_offset_pixels',
+    help: "Distance of the model input's ink centre of mass from the picture's centre: MNIST's training digits 0.8 px (5-95%: 0.25-1.2).",
+    buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+    registers,
+  });
   const modelLoads = new Counter({
     name: 'mnist_model_loads_total',
     help: 'Model versions loaded or refused by the admin endpoint since start.',
@@ -229,6 +242,11 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       confidence.observe({ version }, p);
     },
     modelLoaded: (outcome) => modelLoads.inc({ outcome }),
+    inputSeen(input) {
+      const features = inputFeatures(input);
+      inkFraction.observe(features.inkFraction);
+      centreOffset.observe(features.centreOffset);
+    },
     rejected: (reason, via) => rejected.inc({ reason, via }),
     inferRows: (rows) => inferRows.observe(rows),
     connectionDropped: () => dropped.inc(),

@@ -38,6 +38,8 @@ export interface Telemetry {
   inferRows(rows: number): void;
   /** A connection closed as it arrived: MAX_CONNECTIONS were open. */
   connectionDropped(): void;
+  /** An input given to the model (its drift features). */
+  inputSeen(input: Float32Array): void;
   /** A load asked of the model admin endpoint. */
   modelLoaded(outcome: 'loaded' | 'refused'): void;
 }

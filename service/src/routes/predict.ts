@@ -45,6 +45,7 @@ export function predictHandler(deps: PredictDeps) {
       payload.form === 'json' ? pixelsToModelInput(payload.pixels) : await deps.decoder.toModelInput(payload.bytes);
     const preprocessSeconds = (performance.now() - t0) / 1000;
     deps.telemetry.preprocessed(preprocessSeconds);
+    deps.telemetry.inputSeen(input);
     // A client that disconnects while its input waits for a batch takes it out of the queue.
     const batched = await served.batcher.predict(input, state.onClientGone);
     const { prediction } = batched;

@@ -25,7 +25,7 @@ export interface V2Deps {
   decoder: Pick<Decoder, 'toModelInput'>;
   readJson: (ctx: Context) => Promise<unknown>;
   maxRows: number;
-  telemetry: Pick<Telemetry, 'inferRows' | 'predicted' | 'queueWaited'>;
+  telemetry: Pick<Telemetry, 'inferRows' | 'predicted' | 'queueWaited' | 'inputSeen'>;
 }
 
 export function registerV2(router: Router, deps: V2Deps): void {
@@ -88,6 +88,7 @@ export function registerV2(router: Router, deps: V2Deps): void {
           ? await Promise.all(rows.images.map(async (bytes) => (await deps.decoder.toModelInput(bytes)).input))
           : rows.rows.map((row) => (rows.normalise ? greyPixelsToModelInput(row).input : scaleToUnit(row)));
       deps.telemetry.inferRows(inputs.length);
+      for (const input of inputs) deps.telemetry.inputSeen(input);
       const answers = await served.batcher.predictAll(inputs, state.onClientGone);
       for (const { prediction, queueSeconds } of answers) {
         deps.telemetry.queueWaited(queueSeconds);

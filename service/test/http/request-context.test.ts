@@ -41,6 +41,7 @@ const telemetry: Telemetry = {
   inferRows: () => {},
   connectionDropped: () => {},
   modelLoaded: () => {},
+  inputSeen: () => {},
 };
 const gone: string[] = [];
 
