@@ -24,8 +24,7 @@ export interface LoadSource extends PrometheusSource {
   peakS: number;
 }
 
-const instant = async (source: LoadSource, query: string) =>
-  (await instantVector(source, query)).map((s) => s.value);
+const instant = async (source: LoadSource, query: string) => (await instantVector(source, query)).map((s) => s.value);
 
 export async function observeLoad(source: LoadSource): Promise<Observation> {
   try {

@@ -3,6 +3,12 @@
  * over the same window on the same traffic. The candidate fails at once when its error ratio, its
  * latency or its answers' confidence fall outside the bounds; it passes only with enough requests
  * on both sides to tell.
+ *
+ * A window of a few dozen requests is noisy: one doubtful answer among 36 moves a mean confidence
+ * by more than a bound of 0.02. The error ratio and the mean confidence are therefore compared
+ * with a margin of three standard errors of their difference on top of the bound, each standard
+ * error at most sqrt(m(1 - m)/n) for a mean m of values within [0, 1] (the Bhatia-Davis bound;
+ * exact for an error ratio). A clearly worse candidate still fails on its first window.
  */
 export interface VersionFigures {
   /** Requests the version took in the window. */
@@ -31,6 +37,12 @@ export interface Bounds {
 export type Verdict = { kind: 'pass' | 'wait' | 'fail'; reason: string };
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** Three standard errors of the difference of two means of values within [0, 1], at most. */
+export function noiseMargin(a: { mean: number; n: number }, b: { mean: number; n: number }): number {
+  const variance = ({ mean, n }: { mean: number; n: number }) => (n > 0 ? Math.max(0, mean * (1 - mean)) / n : 0);
+  return 3 * Math.sqrt(variance(a) + variance(b));
+}
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 
 export function judge(stable: VersionFigures, candidate: VersionFigures, bounds: Bounds): Verdict {
@@ -41,14 +53,21 @@ export function judge(stable: VersionFigures, candidate: VersionFigures, bounds:
     };
   }
   // A failing candidate is judged on its own errors as soon as it has enough requests.
-  const errorLimit = (stable.requests >= bounds.minRequests ? stable.errorRatio : 0) + bounds.maxErrorRatioIncrease;
+  const stableKnown = stable.requests >= bounds.minRequests;
+  const errorLimit =
+    (stableKnown ? stable.errorRatio : 0) +
+    bounds.maxErrorRatioIncrease +
+    noiseMargin(
+      { mean: candidate.errorRatio, n: candidate.requests },
+      stableKnown ? { mean: stable.errorRatio, n: stable.requests } : { mean: 0, n: 0 },
+    );
   if (candidate.errorRatio > errorLimit) {
     return {
       kind: 'fail',
       reason: `error ratio ${pct(candidate.errorRatio)} above ${pct(errorLimit)} (stable ${pct(stable.errorRatio)})`,
     };
   }
-  if (stable.requests < bounds.minRequests) {
+  if (!stableKnown) {
     return {
       kind: 'wait',
       reason: `stable took ${Math.round(stable.requests)} requests, fewer than ${bounds.minRequests}`,
@@ -61,7 +80,13 @@ export function judge(stable: VersionFigures, candidate: VersionFigures, bounds:
       reason: `p95 latency ${ms(candidate.p95Seconds)} above ${ms(latencyLimit)} (stable ${ms(stable.p95Seconds)})`,
     };
   }
-  const confidenceLimit = stable.meanConfidence - bounds.maxConfidenceDrop;
+  const confidenceLimit =
+    stable.meanConfidence -
+    bounds.maxConfidenceDrop -
+    noiseMargin(
+      { mean: candidate.meanConfidence, n: candidate.requests },
+      { mean: stable.meanConfidence, n: stable.requests },
+    );
   if (candidate.meanConfidence < confidenceLimit) {
     return {
       kind: 'fail',

@@ -10,6 +10,7 @@ import type { ModelVersions } from './engine/model-versions.ts';
 import { createPayloadReader } from './http/payload.ts';
 import { requestContext } from './http/request-context.ts';
 import type { Decoder } from './imaging/offload.ts';
+import type { PayloadLog } from './metrics/payload-log.ts';
 import type { Telemetry } from './metrics/telemetry.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerModel } from './routes/model.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** Share of successful requests logged (refusals and failures always are). */
   accessLogSample: number;
   serviceVersion: string;
+  /** The sampled log of what the model saw, when PAYLOAD_LOG_DIR is set. */
+  payloadLog?: Pick<PayloadLog, 'offer'> | undefined;
 }
 
 export function createApp(deps: AppDeps): Koa {

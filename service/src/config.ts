@@ -54,6 +54,20 @@ export const configSchema = z.object({
       'least share of 100 known MNIST digits a version must classify right before it serves, at start and on a load',
     ),
   MAX_MODEL_VERSIONS: positiveInt.max(16).default(4).describe('most versions loaded at once'),
+  PAYLOAD_LOG_DIR: z
+    .string()
+    .default('')
+    .describe(
+      'a directory for the sampled log of what the model saw (request id, version, the 28x28 input, probabilities, timings; rotated JSON-lines files); empty: no log',
+    ),
+  PAYLOAD_LOG_SAMPLE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.01)
+    .describe('share of the predictions written to the payload log, chosen at random'),
+  PAYLOAD_LOG_MAX_BYTES: positiveInt.default(10 * 1024 * 1024).describe('size at which a payload log file is rotated'),
+  PAYLOAD_LOG_FILES: positiveInt.max(100).default(5).describe('rotated payload log files kept beside the current one'),
   BACKEND: z
     .enum(['auto', ...BACKENDS])
     .default('auto')

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type Readiness } from './app.ts';
-import type { Config } from './config.ts';
+import { StartupError, type Config } from './config.ts';
 import { modelAdmin } from './admin/model-admin.ts';
 import type { Batcher } from './engine/batcher.ts';
 import type { Engine } from './engine/engine.ts';
@@ -17,6 +17,7 @@ import { closeGracefully, listen } from './lifecycle.ts';
 import { cgroupReader } from './metrics/cgroup.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createMetricsServer } from './metrics/metrics-server.ts';
+import { createPayloadLog } from './metrics/payload-log.ts';
 import { createPipeline } from './pipeline.ts';
 import { serviceVersion } from './version.ts';
 
@@ -34,6 +35,20 @@ export interface Replica {
   logger: Logger;
   /** Fails readiness, drains in-flight requests (bounded), closes both listeners. */
   stop(): Promise<boolean>;
+}
+
+function openPayloadLog(config: Config, onOutcome: (outcome: 'written' | 'dropped') => void) {
+  try {
+    return createPayloadLog({
+      dir: config.PAYLOAD_LOG_DIR,
+      sample: config.PAYLOAD_LOG_SAMPLE,
+      maxFileBytes: config.PAYLOAD_LOG_MAX_BYTES,
+      keptFiles: config.PAYLOAD_LOG_FILES,
+      onOutcome,
+    });
+  } catch (err) {
+    throw new StartupError('PAYLOAD_LOG_DIR', config.PAYLOAD_LOG_DIR, (err as Error).message);
+  }
 }
 
 export async function startReplica(
@@ -62,7 +77,9 @@ export async function startReplica(
     liveTensors,
     queueDepth: () => versions.depth,
   });
+  const payloadLog = config.PAYLOAD_LOG_DIR ? openPayloadLog(config, telemetry.payloadLogged) : undefined;
   const app = createApp({
+    payloadLog,
     logger,
     telemetry,
     versions,
@@ -147,6 +164,7 @@ export async function startReplica(
       const drained = await closeGracefully(api, config.SHUTDOWN_TIMEOUT_MS);
       await closeGracefully(metrics, 1000);
       await close();
+      await payloadLog?.close();
       return drained;
     },
   };

@@ -584,7 +584,8 @@ export const clusterOverview: DashboardSpec = {
           width: 5,
           queries: [
             {
-              expr: `sum by (version) (rate(mnist_version_requests_total{outcome="failed",${R}}[${RATE}])) / sum by (version) (rate(mnist_version_requests_total{${R}}[${RATE}]))`,
+              // A version without failures has no "failed" series: 0 from its others.
+              expr: `(sum by (version) (rate(mnist_version_requests_total{outcome="failed",${R}}[${RATE}])) or sum by (version) (rate(mnist_version_requests_total{${R}}[${RATE}])) * 0) / sum by (version) (rate(mnist_version_requests_total{${R}}[${RATE}]))`,
               legend: '{{version}}',
             },
           ],

@@ -146,6 +146,12 @@ export function createMetrics(options: MetricsOptions): Telemetry {
     buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5],
     registers,
   });
+  const payloadRecords = new Counter({
+    name: 'mnist_payload_log_records_total',
+    help: 'Records of the sampled payload log (PAYLOAD_LOG_DIR): written, or dropped while the disk was behind.',
+    labelNames: ['outcome'],
+    registers,
+  });
   const modelLoads = new Counter({
     name: 'mnist_model_loads_total',
     help: 'Model versions loaded or refused by the admin endpoint since start.',
@@ -242,6 +248,7 @@ export function createMetrics(options: MetricsOptions): Telemetry {
       confidence.observe({ version }, p);
     },
     modelLoaded: (outcome) => modelLoads.inc({ outcome }),
+    payloadLogged: (outcome) => payloadRecords.inc({ outcome }),
     inputSeen(input) {
       const features = inputFeatures(input);
       inkFraction.observe(features.inkFraction);

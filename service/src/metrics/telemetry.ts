@@ -40,6 +40,8 @@ export interface Telemetry {
   connectionDropped(): void;
   /** An input given to the model (its drift features). */
   inputSeen(input: Float32Array): void;
+  /** A record of the sampled payload log, written or dropped. */
+  payloadLogged(outcome: 'written' | 'dropped'): void;
   /** A load asked of the model admin endpoint. */
   modelLoaded(outcome: 'loaded' | 'refused'): void;
 }

@@ -7,6 +7,7 @@ import type { RequestState } from '../http/request-context.ts';
 import { askedVersion, VERSION_HEADER } from '../http/version-choice.ts';
 import type { Decoder } from '../imaging/offload.ts';
 import { pixelsToModelInput } from '../imaging/to-model-input.ts';
+import type { PayloadLog } from '../metrics/payload-log.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 
 export interface PredictDeps {
@@ -16,6 +17,7 @@ export interface PredictDeps {
   decoder: Pick<Decoder, 'toModelInput'>;
   replica: string;
   backend: string;
+  payloadLog?: Pick<PayloadLog, 'offer'> | undefined;
 }
 
 const ms = (seconds: number) => Number((seconds * 1000).toFixed(3));
@@ -66,6 +68,18 @@ export function predictHandler(deps: PredictDeps) {
       replica: deps.replica,
       ...(explain ? { explain: { model_input: Array.from(input, (v) => Math.round(v * 1000) / 1000), crop } } : {}),
     };
+    deps.payloadLog?.offer(() => ({
+      requestId: state.requestId,
+      version: served.name,
+      input,
+      digit: prediction.digit,
+      probabilities: prediction.probabilities,
+      timings: {
+        preprocess_ms: ms(preprocessSeconds),
+        queue_ms: ms(batched.queueSeconds),
+        inference_ms: ms(batched.inferenceSeconds),
+      },
+    }));
     deps.telemetry.predictionServed((performance.now() - started) / 1000, sourcePixels);
   };
 }

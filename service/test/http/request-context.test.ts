@@ -42,6 +42,7 @@ const telemetry: Telemetry = {
   connectionDropped: () => {},
   modelLoaded: () => {},
   inputSeen: () => {},
+  payloadLogged: () => {},
 };
 const gone: string[] = [];
 
