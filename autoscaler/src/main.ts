@@ -1,5 +1,4 @@
 /** The autoscaler's process: configuration, its metrics port, the loop, then signals. */
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { configOrExit } from '../../service/src/config.ts';
@@ -8,6 +7,7 @@ import { createMetricsServer } from '../../service/src/metrics/metrics-server.ts
 import { startAutoscaler } from './autoscaler.ts';
 import { parseAutoscalerConfig, policyOf } from './config.ts';
 import { createAutoscalerMetrics } from './metrics.ts';
+import { prometheusSource } from './prometheus-query.ts';
 
 const config = configOrExit(() => parseAutoscalerConfig());
 const logger = pino({ base: { component: 'autoscaler' } });
@@ -15,19 +15,15 @@ const policy = policyOf(config);
 const registry = new Registry();
 const metrics = createAutoscalerMetrics(registry, policy, config.AUTOSCALE_DRY_RUN);
 const server = createMetricsServer(registry).listen(config.AUTOSCALE_METRICS_PORT);
-const password = config.AUTOSCALE_PROMETHEUS_PASSWORD_FILE
-  ? readFileSync(config.AUTOSCALE_PROMETHEUS_PASSWORD_FILE, 'utf8').trim()
-  : undefined;
 
 const autoscaler = startAutoscaler({
   policy,
   service: config.AUTOSCALE_SERVICE,
   dockerApi: config.AUTOSCALE_DOCKER_URL,
   prometheus: {
-    url: config.AUTOSCALE_PROMETHEUS_URL,
+    ...prometheusSource(config.AUTOSCALE_PROMETHEUS_URL, config.AUTOSCALE_PROMETHEUS_PASSWORD_FILE),
     windowS: config.AUTOSCALE_WINDOW_S,
     peakS: config.AUTOSCALE_DOWN_COOLDOWN_S,
-    authorization: password && `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
   },
   dryRun: config.AUTOSCALE_DRY_RUN,
   intervalS: config.AUTOSCALE_INTERVAL_S,

@@ -2,6 +2,7 @@
  * Prometheus's HTTP API, instant queries only: plain fetch, the answer checked against a schema.
  * The autoscaler and the rollout controller both read the replicas' series through it.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const vector = z.object({
@@ -17,6 +18,13 @@ export interface PrometheusSource {
   /** Sent as the Authorization header when set. */
   authorization?: string | undefined;
   timeoutMs?: number;
+}
+
+/** Prometheus at `url`, asked as the monitoring's user when `passwordFile` (its password) is given. */
+export function prometheusSource(url: string, passwordFile: string): PrometheusSource {
+  if (!passwordFile) return { url };
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  return { url, authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
 }
 
 export interface Sample {

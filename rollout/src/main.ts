@@ -1,7 +1,7 @@
 /** The rollout controller's process: configuration, its port (metrics and the rollout API), then signals. */
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { prometheusSource } from '../../autoscaler/src/prometheus-query.ts';
 import { configOrExit } from '../../service/src/config.ts';
 import { onShutdownSignal } from '../../service/src/lifecycle.ts';
 import { createMetricsServer } from '../../service/src/metrics/metrics-server.ts';
@@ -13,15 +13,9 @@ import { Rollout } from './rollout.ts';
 const config = configOrExit(() => parseRolloutConfig());
 const logger = pino({ base: { component: 'rollout' } });
 const registry = new Registry();
-const password = config.ROLLOUT_PROMETHEUS_PASSWORD_FILE
-  ? readFileSync(config.ROLLOUT_PROMETHEUS_PASSWORD_FILE, 'utf8').trim()
-  : undefined;
 const rollout = new Rollout({
   balancers: config.ROLLOUT_BALANCERS.map((address) => ({ address, map: config.ROLLOUT_CANARY_MAP })),
-  prometheus: {
-    url: config.ROLLOUT_PROMETHEUS_URL,
-    authorization: password && `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
-  },
+  prometheus: prometheusSource(config.ROLLOUT_PROMETHEUS_URL, config.ROLLOUT_PROMETHEUS_PASSWORD_FILE),
   steps: config.ROLLOUT_STEPS,
   stepSeconds: config.ROLLOUT_STEP_S,
   intervalSeconds: config.ROLLOUT_INTERVAL_S,
