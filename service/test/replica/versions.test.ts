@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { SHIPPED_MODELS_DIR } from '../../src/engine/model-card.ts';
 import { pixelsToModelInput } from '../../src/imaging/to-model-input.ts';
@@ -31,11 +32,17 @@ function repository(): string {
   return dir;
 }
 
-/** The resident set after a full garbage collection: what is still held, not what awaits collection. */
-function settledRss(): number {
+/**
+ * Memory after a full garbage collection (what is still held, not what awaits collection): the JS
+ * heap and buffers, the WebAssembly backend's heap (which holds the weights; 0 on another backend)
+ * and the resident set.
+ */
+function settledMemory(): { rss: number; js: number; wasm: number } {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
-  return process.memoryUsage().rss;
+  const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+  const wasm = (tf.backend() as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0;
+  return { rss, js: heapUsed + arrayBuffers, wasm };
 }
 
 const json = (pixels: Uint8Array) => ({
@@ -187,33 +194,44 @@ describe('model versions side by side', () => {
     assert.equal(list.versions.length, 2);
   });
 
-  it('swaps a version 100 times under load without a failed request, a leaked tensor or growing memory', async () => {
+  it('swaps a version 100 times under load without a failed request, a leaked tensor or growing memory', async (t) => {
     const inputs = digits(32, 300);
     const tensorsBefore = replica.engine.liveTensors();
-    let stop = false;
+    const tensorBytesBefore = tf.memory().numBytes;
     const outcomes = { ok: 0, failed: [] as string[] };
-    const client = async () => {
-      for (let i = 0; !stop; i++) {
-        const d = inputs[i % inputs.length]!;
-        const res = await fetch(`${replica.url}/predict?version=v1`, json(d.pixels));
-        if (res.status === 200 && ((await res.json()) as Answer).digit === d.label) outcomes.ok++;
-        else outcomes.failed.push(`${res.status}`);
+    /** `count` swaps while four clients ask v1; then the memory, measured with no request in flight. */
+    async function swapsUnderLoad(count: number) {
+      let stop = false;
+      const client = async () => {
+        for (let i = 0; !stop; i++) {
+          const d = inputs[i % inputs.length]!;
+          const res = await fetch(`${replica.url}/predict?version=v1`, json(d.pixels));
+          if (res.status === 200 && ((await res.json()) as Answer).digit === d.label) outcomes.ok++;
+          else outcomes.failed.push(`${res.status}`);
+        }
+      };
+      const clients = Array.from({ length: 4 }, client);
+      for (let swap = 1; swap <= count; swap++) {
+        const res = await admin('PUT', 'models/v1');
+        assert.equal(res.status, 200, await res.text());
       }
-    };
-    const clients = Array.from({ length: 4 }, client);
-    const rss: number[] = [];
-    for (let swap = 1; swap <= 100; swap++) {
-      const res = await admin('PUT', 'models/v1');
-      assert.equal(res.status, 200, await res.text());
-      if (swap === 20 || swap === 100) rss.push(settledRss());
+      stop = true;
+      await Promise.all(clients);
+      return settledMemory();
     }
-    stop = true;
-    await Promise.all(clients);
+    // The first 20 bring every buffer and heap to its working size; the next 80 must add nothing.
+    const early = await swapsUnderLoad(20);
+    const late = await swapsUnderLoad(80);
     assert.deepEqual(outcomes.failed, []);
     assert.ok(outcomes.ok > 100, `requests were served during the swaps (${outcomes.ok})`);
     assert.equal(replica.engine.liveTensors(), tensorsBefore, 'each swap freed the tensors of the engine it replaced');
-    // 80 leaked copies of v1's weights would be 135 MB.
-    const grown = rss[1]! - rss[0]!;
-    assert.ok(grown < 30e6, `memory after 100 swaps within 30 MB of after 20 (${(grown / 1e6).toFixed(1)} MB)`);
+    assert.equal(tf.memory().numBytes, tensorBytesBefore, "and their bytes: the backend holds one v1's weights");
+    // 80 leaked copies of v1's weights would be 135 MB, in the wasm heap or in JS buffers. The
+    // resident set is reported, not asserted: under load it climbs to the C allocator's high-water
+    // mark and stays there (docs/model.md), while what holds models stays flat.
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+    assert.ok(late.wasm - early.wasm < 10e6, `the wasm heap held (${mb(early.wasm)} -> ${mb(late.wasm)})`);
+    assert.ok(late.js - early.js < 60e6, `JS heap and buffers held (${mb(early.js)} -> ${mb(late.js)})`);
+    t.diagnostic(`resident memory after 20 swaps ${mb(early.rss)}, after 100 ${mb(late.rss)}`);
   });
 });
