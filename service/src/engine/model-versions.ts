@@ -33,7 +33,7 @@ export interface ModelVersionsOptions {
 export class ModelRefusedError extends Error {}
 
 export class ModelVersions {
-  private readonly served = new Map<string, { dir: string; engine: Engine; batcher: Batcher }>();
+  private readonly served = new Map<string, ServedVersion>();
   private loading = Promise.resolve();
 
   /** Serves nothing until `defaultName` is loaded. */
@@ -58,6 +58,7 @@ export class ModelVersions {
   /** The version asked for, or the default one; an unknown name is the client's 404. */
   get(name?: string): ServedVersion {
     const wanted = name ?? this.defaultName;
+    // Every request asks: it gets the stored entry itself, not a copy.
     const slot = this.served.get(wanted);
     if (!slot) {
       throw new ApiError(
@@ -65,7 +66,7 @@ export class ModelVersions {
         `no model version "${wanted}"; this replica serves ${this.names().join(', ')}`,
       );
     }
-    return { name: wanted, ...slot };
+    return slot;
   }
 
   /** Inputs waiting in every version's queue. */
@@ -114,10 +115,10 @@ export class ModelVersions {
     }
     if (existing) {
       existing.batcher.useEngine(engine);
-      this.served.set(name, { dir, engine, batcher: existing.batcher });
+      this.served.set(name, { name, dir, engine, batcher: existing.batcher });
       existing.engine.dispose();
     } else {
-      this.served.set(name, { dir, engine, batcher: new Batcher(engine, this.options.batcher) });
+      this.served.set(name, { name, dir, engine, batcher: new Batcher(engine, this.options.batcher) });
     }
     return { replaced: existing !== undefined, accuracy };
   }
